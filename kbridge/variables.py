@@ -1,0 +1,171 @@
+"""`kbridge.Variable`: a named, typed piece of model state holding one backend's array."""
+
+from kbridge.backend import dispatch, registry
+from kbridge.backend._state import state
+from kbridge.backend.dtypes import standardize_dtype
+from kbridge.backend.operators import TensorOperators
+
+
+class Variable(TensorOperators):
+    """A model variable whose value is a native array of one backend (DESIGN.md invariant 5).
+
+    Args:
+        initializer: an initial value (array-like) or an initializer (object, or
+            string name such as "glorot_uniform") called with `shape` and `dtype`.
+        shape: required when `initializer` is callable.
+        dtype: dtype name; defaults to the value's dtype or `kbridge.config.floatx()`.
+        trainable: whether optimizers update it.
+        autocast: whether mixed-precision layers may read it in their compute dtype.
+        aggregation, synchronization: accepted for Keras compatibility
+            (used by distribution strategies).
+        name: the variable's name within its layer, e.g. "kernel".
+
+    Attributes:
+        path: the structural path within the model that built it last
+            (e.g. "layers.1.kernel"); identical for every build of one architecture.
+    """
+
+    def __init__(
+        self,
+        initializer,
+        shape=None,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        aggregation="none",
+        synchronization="auto",
+        name=None,
+    ):
+        name = name or "variable"
+        if not isinstance(name, str) or "." in name or "/" in name:
+            raise ValueError(f"Variable name must be a string without '.' or '/', received {name!r}")
+        self.name = name
+        self.path = name
+        self.trainable = bool(trainable)
+        self.autocast = autocast
+        self.aggregation = aggregation
+        self.synchronization = synchronization
+        self.constraint = None
+        self.regularizer = None
+        self._backend = backend = dispatch.current_backend()
+        value = self._initial_value(initializer, shape, dtype, backend)
+        self._value = backend.variable_storage(value, self.trainable)
+
+    def _initial_value(self, initializer, shape, dtype, backend):
+        saved = state.ops, state.scope
+        state.ops, state.scope = backend, None
+        try:
+            if isinstance(initializer, str) or (callable(initializer) and not _is_array_like(initializer)):
+                if shape is None:
+                    raise ValueError(f"Variable {self.name!r}: `shape` is required with a callable initializer.")
+                if isinstance(initializer, str):
+                    from kbridge import initializers
+
+                    initializer = initializers.get(initializer)
+                dtype = standardize_dtype(dtype)
+                value = initializer(tuple(_as_int(d, self.name) for d in shape), dtype=dtype)
+                value = backend.convert_to_tensor(value, dtype=dtype)
+            else:
+                value = backend.convert_to_tensor(initializer, dtype=None if dtype is None else standardize_dtype(dtype))
+                if shape is not None and tuple(backend.shape(value)) != tuple(shape):
+                    raise ValueError(
+                        f"Variable {self.name!r}: initial value has shape {tuple(backend.shape(value))}, "
+                        f"expected {tuple(shape)}"
+                    )
+        finally:
+            state.ops, state.scope = saved
+        return value
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def value(self):
+        """The current value: the native array (or its override inside a stateless call)."""
+        scope = state.scope
+        if scope is None:
+            return self._value
+        value = scope.get(self)
+        return state.scope_fallback(self) if value is None else value
+
+    def _as_operand(self):
+        return self.value
+
+    def numpy(self):
+        """Returns the value as a NumPy array."""
+        return self._backend.convert_to_numpy(self._value)
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype)
+
+    @property
+    def shape(self):
+        """The shape as a tuple of ints."""
+        return tuple(self._backend.shape(self._value))
+
+    @property
+    def dtype(self):
+        """The dtype name, e.g. "float32"."""
+        return self._backend.dtype(self._value)
+
+    @property
+    def ndim(self):
+        """The number of dimensions."""
+        return len(self.shape)
+
+    @property
+    def backend(self):
+        """The name of the backend the value lives on."""
+        return self._backend.NAME
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def assign(self, value):
+        """Sets the value; inside a stateless call the new value is recorded there instead."""
+        scope = state.scope
+        if scope is not None:
+            scope[self] = value
+            return value
+        if not self._backend.is_tensor(value) or self._backend.dtype(value) != self.dtype:
+            value = self._backend.convert_to_tensor(value, dtype=self.dtype)
+        self._value = self._backend.variable_assign(self._value, value)
+        return value
+
+    def assign_add(self, value):
+        """Adds `value` to the variable."""
+        return self.assign(self._add(self.value, value))
+
+    def assign_sub(self, value):
+        """Subtracts `value` from the variable."""
+        return self.assign(self._add(self.value, self._backend.negative(value)))
+
+    def _add(self, a, b):
+        return (state.ops if state.scope is not None else self._backend).add(a, b)
+
+    def to_backend(self, name):
+        """Moves the value to backend `name` (exact, through NumPy). Returns self."""
+        target = registry.get(name)
+        if target is not self._backend:
+            array = self.numpy()
+            self._backend = target
+            self._value = target.variable_storage(target.convert_to_tensor(array), self.trainable)
+        return self
+
+    def __repr__(self):
+        return f"<Variable path={self.path} shape={self.shape} dtype={self.dtype} backend={self.backend}>"
+
+    # Variables are hashed by identity: they key stateless-call scopes.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other):
+        return self is other
+
+
+def _is_array_like(value):
+    return hasattr(value, "shape") and hasattr(value, "dtype")
+
+
+def _as_int(dim, name):
+    if dim is None:
+        raise ValueError(f"Variable {name!r}: shape must be fully defined, received a None dimension.")
+    return int(dim)
