@@ -5,9 +5,49 @@ TensorFlow in one process and is handed to each as a native object through
 `kbridge.adapters`. `import kbridge as keras` runs Keras 3 model-building code.
 """
 
-from kbridge import backend, config, ops, random, utils
+from kbridge import (
+    activations,
+    backend,
+    config,
+    constraints,
+    initializers,
+    layers,
+    models,
+    ops,
+    random,
+    regularizers,
+    saving,
+    utils,
+)
+from kbridge.dtype_policies import DTypePolicy
+from kbridge.layers import Input, InputSpec, Layer
+from kbridge.models import Model, Sequential
 from kbridge.random import SeedGenerator
 from kbridge.symbolic import KerasTensor
 from kbridge.variables import Variable
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "DTypePolicy",
+    "Input",
+    "InputSpec",
+    "KerasTensor",
+    "Layer",
+    "Model",
+    "SeedGenerator",
+    "Sequential",
+    "Variable",
+    "activations",
+    "backend",
+    "config",
+    "constraints",
+    "initializers",
+    "layers",
+    "models",
+    "ops",
+    "random",
+    "regularizers",
+    "saving",
+    "utils",
+]

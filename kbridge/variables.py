@@ -1,5 +1,7 @@
 """`kbridge.Variable`: a named, typed piece of model state holding one backend's array."""
 
+import numpy as np
+
 from kbridge.backend import dispatch, registry
 from kbridge.backend._state import state
 from kbridge.backend.dtypes import standardize_dtype
@@ -91,8 +93,9 @@ class Variable(TensorOperators):
         return self.value
 
     def numpy(self):
-        """Returns the value as a NumPy array."""
-        return self._backend.convert_to_numpy(self._value)
+        """Returns a copy of the value as a NumPy array (never a view of live storage)."""
+        # torch and tf assign in place: a view would change under the caller's feet.
+        return np.array(self._backend.convert_to_numpy(self._value), copy=True)
 
     def __array__(self, dtype=None, copy=None):
         array = self.numpy()

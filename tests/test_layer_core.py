@@ -95,7 +95,7 @@ def test_freezing_recurses():
 def test_set_weights_moves_values_between_instances():
     first, second = _built_block(), _built_block()
     rng = np.random.RandomState(0)
-    first.set_weights([rng.randn(*w.shape).astype("float32") for w in first.weights])
+    first.set_weights([np.asarray(rng.randn(*w.shape), "float32") for w in first.weights])
     second.set_weights(first.get_weights())
     x = rng.randn(3, 5).astype("float32")
     for a, b in zip(first(x), second(x)):

@@ -119,6 +119,9 @@ class Layer(Trackable):
         self._inbound_nodes = []
         self._losses = []
         self._backend = None
+        # A `use()` scope active at construction is where the variables will go,
+        # unless the first call's inputs are tensors of another framework.
+        self._home_backend = state.backend
         self._weightless = False
         self._build_shapes = None
         self._build_shapes_recorded = False
@@ -233,19 +236,20 @@ class Layer(Trackable):
 
     def set_weights(self, weights):
         """Sets the weights from a list of arrays, in the order of `get_weights()`."""
-        own = self.weights
+        own = self.named_variables(weights_only=True)
         if len(weights) != len(own):
             raise ValueError(
                 f'Layer "{self.name}": set_weights expects a list of {len(own)} arrays, received {len(weights)}.'
             )
-        for variable, value in zip(own, weights):
+        for (path, variable), value in zip(own, weights):
             value_shape = tuple(getattr(value, "shape", ()))
             if value_shape != variable.shape:
                 raise ValueError(
-                    f'Layer "{self.name}": weight {variable.path} has shape {variable.shape}, '
+                    f'Layer "{self.name}": weight {path} has shape {variable.shape}, '
                     f"received an array of shape {value_shape}."
                 )
-        for variable, value in zip(own, weights):
+        # Validate everything before assigning anything: a bad list changes no weight.
+        for (_, variable), value in zip(own, weights):
             variable.assign(value)
 
     def count_params(self):
@@ -385,7 +389,7 @@ class Layer(Trackable):
         return self._call_body(args, kwargs)
 
     def _outermost_call(self, args, kwargs, leaves):
-        module = self._backend or dispatch.backend_for(leaves) or dispatch.current_backend()
+        module = self._backend or dispatch.backend_for(leaves) or self._home_backend or dispatch.current_backend()
         args = self._convert_inputs(module, args, leaves)
         if self.input_spec is not None and self.built and args:
             check_input_spec(self.name, self.input_spec, _spec_shapes(module, args[0], self.input_spec))
@@ -455,7 +459,7 @@ class Layer(Trackable):
         return outputs
 
     def _symbolic_call(self, args, kwargs):
-        target = self._backend or state.backend or dispatch.current_backend()
+        target = self._backend or state.backend or self._home_backend or dispatch.current_backend()
         nested = tracing.in_symbolic_scope()
         kwargs = dict(kwargs)
         if kwargs.get("training", 0) is None or not self._call_info.has_training:
