@@ -61,9 +61,8 @@ def _inputs(name, rng):
     return [rng.randint(0, 20, size=(5, 6)).astype("int32"), rng.randn(5, 4, 5).astype("float32")]
 
 
-def _as_list(outputs):
-    return [np.asarray(keras.ops.convert_to_numpy(o) if not isinstance(o, np.ndarray) else o) for o in (
-        outputs if isinstance(outputs, (list, tuple)) else [outputs])]  # fmt: skip
+def _as_list(outputs, convert):
+    return [np.asarray(convert(o)) for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
 
 
 @pytest.mark.parametrize("builder", [_mlp, _multi_io], ids=["sequential_mlp", "functional_multi_io"])
@@ -79,9 +78,8 @@ def test_same_weights_same_outputs(builder, backend):
     assert [w.shape for w in model.get_weights()] == [w.shape for w in weights]
     model.set_weights(weights)
     inputs = _inputs(builder.__name__, rng)
-    expected = _as_list(reference.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0))
-    received = _as_list(model(inputs if len(inputs) > 1 else inputs[0]))
-    received = [kbridge.ops.convert_to_numpy(r) for r in received]
+    expected = _as_list(reference.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0), np.asarray)
+    received = _as_list(model(inputs if len(inputs) > 1 else inputs[0]), kbridge.ops.convert_to_numpy)
     assert len(expected) == len(received)
     for e, r in zip(expected, received):
         np.testing.assert_allclose(r, e, rtol=1e-5, atol=1e-5)
@@ -120,8 +118,10 @@ def test_activations_match_keras(name):
 
 @pytest.mark.parametrize("name", ["glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_normal",
                                   "lecun_uniform", "zeros", "ones", "random_normal", "random_uniform",
-                                  "truncated_normal", "orthogonal", "identity", "variance_scaling", "constant"])  # fmt: skip
+                                  "truncated_normal", "orthogonal", "variance_scaling"])  # fmt: skip
 def test_initializer_configs_and_statistics_match_keras(name):
+    # Not listed: "constant" (Keras 3.15's get("constant") raises KeyError) and "identity"
+    # (see test_identity_initializer_keeps_gain).
     theirs = keras.initializers.get(name)
     ours = kbridge.initializers.get(name)
     assert sorted(ours.get_config()) == sorted(theirs.get_config())
@@ -133,3 +133,13 @@ def test_initializer_configs_and_statistics_match_keras(name):
     # Different generators: compare the distribution, not the draws.
     np.testing.assert_allclose(received.std(), expected.std(), rtol=0.1, atol=1e-6)
     np.testing.assert_allclose(received.mean(), expected.mean(), atol=0.05 + 0.1 * expected.std())
+
+
+def test_identity_initializer_keeps_gain():
+    """Documented deviation: Keras 3.15 drops `gain` from Identity's config, so a reload loses it."""
+    theirs = keras.initializers.Identity(gain=2.0)
+    ours = kbridge.initializers.Identity(gain=2.0)
+    assert set(theirs.get_config()) <= set(ours.get_config())
+    assert kbridge.initializers.Identity.from_config(ours.get_config()).gain == 2.0
+    with kbridge.backend.use("numpy"):
+        np.testing.assert_array_equal(kbridge.ops.convert_to_numpy(ours((3, 3))), keras.ops.convert_to_numpy(theirs((3, 3))))

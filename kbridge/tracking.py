@@ -48,6 +48,9 @@ class Trackable:
         """
         seen = set() if _seen is None else _seen
         out = []
+        if id(self) in seen:  # a child reachable twice, or a cycle back to a parent
+            return out
+        seen.add(id(self))
         used = {}
         for variable in self._own_variables() + self._attribute_variables():
             if id(variable) in seen:

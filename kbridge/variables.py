@@ -65,7 +65,15 @@ class Variable(TensorOperators):
 
                     initializer = initializers.get(initializer)
                 dtype = standardize_dtype(dtype)
+                # Initial values are computed with NumPy: kbridge.random gives the same
+                # numbers on every backend, and eager JAX would compile each op per shape.
+                numpy_backend = registry.get("numpy")
+                state.ops = numpy_backend
                 value = initializer(tuple(_as_int(d, self.name) for d in shape), dtype=dtype)
+                state.ops = backend
+                owner = registry.backend_of_type(type(value))
+                if owner is not None and owner is not backend and owner is not numpy_backend:
+                    value = owner.convert_to_numpy(value)
                 value = backend.convert_to_tensor(value, dtype=dtype)
             else:
                 value = backend.convert_to_tensor(initializer, dtype=None if dtype is None else standardize_dtype(dtype))

@@ -192,6 +192,8 @@ def sparsemax(x, axis=-1):
     r = ops.reshape(ops.arange(1, size + 1, dtype=ops.dtype(x)), r_shape)
     support = ops.greater(logits_sorted, ops.divide(ops.subtract(cumsum, 1.0), r))
     k = ops.sum(ops.cast(support, ops.dtype(x)), axis=axis, keepdims=True)
-    cumsum_safe = ops.where(support, cumsum, ops.zeros_like(cumsum))
-    tau = ops.divide(ops.subtract(ops.sum(cumsum_safe, axis=axis, keepdims=True), 1.0), k)
+    # The support is a prefix of the sorted logits, so their sum there is cumsum[k - 1].
+    # (Keras 3.15 sums the cumsums instead, which is wrong once k > 1.)
+    support_sum = ops.sum(ops.where(support, logits_sorted, ops.zeros_like(logits_sorted)), axis=axis, keepdims=True)
+    tau = ops.divide(ops.subtract(support_sum, 1.0), k)
     return ops.maximum(ops.subtract(x, tau), 0.0)

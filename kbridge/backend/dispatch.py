@@ -79,7 +79,7 @@ class _AutoDispatch:
                 from kbridge.symbolic import symbolic_op
 
                 return symbolic_op(name, args, kwargs)
-            module = backend_for(values) or default_backend()
+            module = backend_for(values) or state.backend or default_backend()
             return getattr(module, name)(*args, **kwargs)
 
         op.__name__ = name
@@ -93,19 +93,22 @@ type(state).ops = AUTO
 
 @contextlib.contextmanager
 def use(name):
-    """Runs ops and creates variables on backend `name` inside the `with` block (this thread only).
+    """Runs array-free ops and creates variables on backend `name` inside the `with` block (this thread only).
+
+    Ops on framework tensors still follow the tensors' type, and ops on KerasTensors
+    still build graph nodes.
 
     Example:
         >>> with kbridge.backend.use("torch"):
         ...     model = make_model()   # variables are torch tensors
     """
     module = registry.get(name)
-    saved = (state.ops, state.backend)
-    state.ops = state.backend = module
+    saved = state.backend
+    state.backend = module
     try:
         yield module
     finally:
-        state.ops, state.backend = saved
+        state.backend = saved
 
 
 def current_backend():

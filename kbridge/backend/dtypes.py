@@ -94,6 +94,9 @@ def _promote_pair(a, b):
     return a if _RANK[a] > _RANK[b] else b
 
 
+_WEAK = (int, float, bool, complex)
+
+
 def result_type(*dtypes):
     """Returns the dtype an op on arguments of `dtypes` produces (Keras 3 rules).
 
@@ -106,7 +109,8 @@ def result_type(*dtypes):
     strong = []
     weak = []
     for dtype in dtypes:
-        if dtype in (int, float, bool, complex) or isinstance(dtype, (int, float, bool, complex)):
+        # Identity, not ==: NumPy dtypes compare equal to Python types (np.dtype("float64") == float).
+        if any(dtype is t for t in _WEAK) or type(dtype) in _WEAK:
             weak.append(dtype if isinstance(dtype, type) else type(dtype))
         else:
             strong.append(standardize_dtype(dtype))

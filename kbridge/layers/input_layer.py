@@ -140,7 +140,7 @@ class InputLayer(Layer):
         return cls(**config)
 
 
-def Input(  # noqa: N802 (Keras name)
+def Input(
     shape=None,
     batch_size=None,
     dtype=None,

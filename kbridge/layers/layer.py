@@ -271,6 +271,7 @@ class Layer(Trackable):
             variable.to_backend(target.NAME)
         for layer in self._flatten_layers():
             layer._refresh_backend()
+            layer._home_backend = target
         return self
 
     def _refresh_backend(self):
@@ -464,10 +465,17 @@ class Layer(Trackable):
         kwargs = dict(kwargs)
         if kwargs.get("training", 0) is None or not self._call_info.has_training:
             kwargs.pop("training", None)
-        with tracing.symbolic_scope(target):
-            if not self.built:
+        if not self.built:
+            # Built outside the symbolic scope, so a build that calls layers on
+            # KerasTensors (Sequential) records graph nodes.
+            saved_backend = state.backend
+            state.backend = target
+            try:
                 self._maybe_build(args, kwargs)
-                self._refresh_backend()
+            finally:
+                state.backend = saved_backend
+            self._refresh_backend()
+        with tracing.symbolic_scope(target):
             if self.input_spec is not None and args:
                 check_input_spec(self.name, self.input_spec, _spec_shapes(None, args[0], self.input_spec))
             saved_outermost = state.outermost
@@ -565,6 +573,21 @@ class Layer(Trackable):
             self.build(config["input_shape"])
         else:
             self.build(**config["shapes_dict"])
+
+    @property
+    def input(self):
+        """The input KerasTensor(s) of the layer's first symbolic call."""
+        return self._first_node("input").call_args[0]
+
+    @property
+    def output(self):
+        """The output KerasTensor(s) of the layer's first symbolic call."""
+        return self._first_node("output").outputs
+
+    def _first_node(self, what):
+        if not self._inbound_nodes:
+            raise AttributeError(f'Layer "{self.name}" has never been called on KerasTensors and thus has no defined {what}.')
+        return self._inbound_nodes[0]
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

@@ -2,7 +2,7 @@
 
 Each op forwards to the active backend (DESIGN.md invariant 3); the backends live in
 `kbridge.adapters.<fw>.backend`. Keep signatures in step
-with every backend (tests/test_op_contract.py checks them).
+with every backend (each backend's contract test compares them).
 """
 
 # ruff: noqa: A001, A002

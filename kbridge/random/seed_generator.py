@@ -46,7 +46,8 @@ class SeedGenerator(Trackable):
         """Returns the current `[seed, counter]` tensor and advances the counter."""
         from kbridge import ops
 
-        value = self.state.value
+        # A copy: torch and tf assign in place, which would advance the returned seed too.
+        value = ops.copy(self.state.value)
         self.state.assign(ops.add(value, ops.convert_to_tensor([0, 1], dtype="int32")))
         return value
 

@@ -1,0 +1,1 @@
+"""`kbridge.adapters.numpy`: the NumPy backend (inference and reference values, no gradients)."""

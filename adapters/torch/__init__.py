@@ -1,0 +1,1 @@
+"""PyTorch adapter: the torch backend (`kbridge.adapters.torch.backend`)."""

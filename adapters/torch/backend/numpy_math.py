@@ -1,0 +1,620 @@
+"""Element-wise, comparison and reduction ops of the torch backend (Keras 3 `keras.ops.numpy`)."""
+
+# ruff: noqa: A001, A002
+import torch
+
+from kbridge.adapters.torch.backend._common import (
+    INTLIKE,
+    Tensor,
+    convert,
+    floatx,
+    pair,
+    pair_tensors,
+    promote,
+    reduce_dim,
+    to_torch_dtype,
+)
+
+__all__ = [
+    "abs", "absolute", "add", "subtract", "multiply", "divide", "true_divide", "divide_no_nan",
+    "floor_divide", "mod", "power", "negative", "reciprocal", "square", "sqrt", "sign",
+    "exp", "exp2", "expm1", "log", "log10", "log1p", "log2", "logaddexp",
+    "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh", "tanh",
+    "arcsinh", "arccosh", "arctanh", "ceil", "floor", "round", "trunc", "clip", "maximum", "minimum",
+    "equal", "not_equal", "greater", "greater_equal", "less", "less_equal",
+    "logical_and", "logical_or", "logical_xor", "logical_not",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "left_shift", "right_shift",
+    "isfinite", "isinf", "isnan", "isclose", "nan_to_num", "where",
+    "sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "all", "any",
+    "argmax", "argmin", "count_nonzero", "cumsum", "cumprod",
+]  # fmt: skip
+
+_SUM_DTYPES = {
+    torch.bool: torch.int32,
+    torch.int8: torch.int32,
+    torch.int16: torch.int32,
+    torch.int32: torch.int32,
+    torch.uint8: torch.int64,
+    torch.uint16: torch.int64,
+    torch.uint32: torch.int64,
+}
+# Keras 3 sums unsigned small ints to uint32; torch cannot sum in uint32, so sum in int64 and cast.
+_SUM_RESULT = {torch.uint8: torch.uint32, torch.uint16: torch.uint32, torch.uint32: torch.uint32}
+
+
+# -- arithmetic ---------------------------------------------------------------------------
+
+
+def add(x1, x2):
+    """Element-wise `x1 + x2`."""
+    x1, x2 = pair(x1, x2)
+    return x1 + x2
+
+
+def subtract(x1, x2):
+    """Element-wise `x1 - x2`."""
+    x1, x2 = pair(x1, x2)
+    return x1 - x2
+
+
+def multiply(x1, x2):
+    """Element-wise `x1 * x2`."""
+    x1, x2 = pair(x1, x2)
+    return x1 * x2
+
+
+def _floats(x1, x2):
+    x1, x2 = pair(x1, x2)
+    ref = x1 if isinstance(x1, Tensor) else x2
+    if ref.dtype in INTLIKE:
+        target = floatx()
+        x1 = x1.to(target) if isinstance(x1, Tensor) else x1
+        x2 = x2.to(target) if isinstance(x2, Tensor) else x2
+    return x1, x2
+
+
+def divide(x1, x2):
+    """Element-wise true division (ints give floatx)."""
+    x1, x2 = _floats(x1, x2)
+    return x1 / x2
+
+
+def true_divide(x1, x2):
+    """Element-wise true division (ints give floatx)."""
+    return divide(x1, x2)
+
+
+def divide_no_nan(x1, x2):
+    """Element-wise division returning 0 where `x2 == 0`."""
+    x1, x2 = _floats(x1, x2)
+    if not isinstance(x2, Tensor):
+        return x1 / x2 if x2 != 0 else torch.zeros_like(x1)
+    zero = x2 == 0
+    return torch.where(zero, torch.zeros((), dtype=x2.dtype, device=x2.device), x1 / torch.where(zero, 1, x2))
+
+
+def floor_divide(x1, x2):
+    """Element-wise floor division."""
+    x1, x2 = pair(x1, x2)
+    return x1 // x2
+
+
+def mod(x1, x2):
+    """Element-wise remainder with the sign of `x2`."""
+    x1, x2 = pair(x1, x2)
+    return x1 % x2
+
+
+def power(x1, x2):
+    """Element-wise `x1 ** x2`."""
+    x1, x2 = pair(x1, x2)
+    return x1**x2
+
+
+def negative(x):
+    """Element-wise negation."""
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    return torch.neg(x)
+
+
+def abs(x):
+    """Element-wise absolute value."""
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    return torch.abs(x)
+
+
+def absolute(x):
+    """Element-wise absolute value."""
+    return abs(x)
+
+
+def square(x):
+    """Element-wise square."""
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    if x.dtype is torch.bool:
+        x = x.to(torch.int32)
+    return x * x
+
+
+def sign(x):
+    """Element-wise sign."""
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    return torch.sign(x)
+
+
+def _float_unary(fn, name, doc):
+    def op(x):
+        if not isinstance(x, Tensor):
+            x = convert(x)
+        if x.dtype in INTLIKE:
+            x = x.to(floatx())
+        return fn(x)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
+
+
+sqrt = _float_unary(torch.sqrt, "sqrt", "Element-wise square root.")
+reciprocal = _float_unary(torch.reciprocal, "reciprocal", "Element-wise `1 / x`.")
+exp = _float_unary(torch.exp, "exp", "Element-wise exponential.")
+exp2 = _float_unary(torch.exp2, "exp2", "Element-wise `2 ** x`.")
+expm1 = _float_unary(torch.expm1, "expm1", "Element-wise `exp(x) - 1`.")
+log = _float_unary(torch.log, "log", "Element-wise natural logarithm.")
+log10 = _float_unary(torch.log10, "log10", "Element-wise base-10 logarithm.")
+log1p = _float_unary(torch.log1p, "log1p", "Element-wise `log(1 + x)`.")
+log2 = _float_unary(torch.log2, "log2", "Element-wise base-2 logarithm.")
+sin = _float_unary(torch.sin, "sin", "Element-wise sine.")
+cos = _float_unary(torch.cos, "cos", "Element-wise cosine.")
+tan = _float_unary(torch.tan, "tan", "Element-wise tangent.")
+arcsin = _float_unary(torch.asin, "arcsin", "Element-wise inverse sine.")
+arccos = _float_unary(torch.acos, "arccos", "Element-wise inverse cosine.")
+arctan = _float_unary(torch.atan, "arctan", "Element-wise inverse tangent.")
+sinh = _float_unary(torch.sinh, "sinh", "Element-wise hyperbolic sine.")
+cosh = _float_unary(torch.cosh, "cosh", "Element-wise hyperbolic cosine.")
+tanh = _float_unary(torch.tanh, "tanh", "Element-wise hyperbolic tangent.")
+arcsinh = _float_unary(torch.asinh, "arcsinh", "Element-wise inverse hyperbolic sine.")
+arccosh = _float_unary(torch.acosh, "arccosh", "Element-wise inverse hyperbolic cosine.")
+arctanh = _float_unary(torch.atanh, "arctanh", "Element-wise inverse hyperbolic tangent.")
+ceil = _float_unary(torch.ceil, "ceil", "Element-wise ceiling (ints give floatx).")
+floor = _float_unary(torch.floor, "floor", "Element-wise floor (ints give floatx).")
+
+
+def logaddexp(x1, x2):
+    """Element-wise `log(exp(x1) + exp(x2))`."""
+    x1, x2 = pair_tensors(*_floats(x1, x2))
+    return torch.logaddexp(x1, x2)
+
+
+def arctan2(x1, x2):
+    """Element-wise arc tangent of `x1 / x2` choosing the quadrant."""
+    x1, x2 = pair_tensors(*_floats(x1, x2))
+    return torch.atan2(x1, x2)
+
+
+def round(x, decimals=0):
+    """Rounds half to even to `decimals` places (ints stay ints)."""
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    if x.dtype in INTLIKE:
+        if decimals >= 0:
+            return x
+        factor = 10 ** (-decimals)
+        return (torch.round(x.double() / factor) * factor).to(x.dtype)
+    return torch.round(x, decimals=decimals)
+
+
+def trunc(x):
+    """Element-wise truncation toward zero (ints stay ints)."""
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    if x.dtype in INTLIKE:
+        return x
+    return torch.trunc(x)
+
+
+def _bound(value, x):
+    if value is None or type(value) in (int, float):
+        return value
+    return convert(value, device=x.device)
+
+
+def clip(x, x_min, x_max):
+    """Clips values to [x_min, x_max] (bool becomes int32; float bounds make int `x` floatx)."""
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    if x.dtype is torch.bool:
+        x = x.to(torch.int32)
+    x_min, x_max = _bound(x_min, x), _bound(x_max, x)
+    dtype = x.dtype
+    for bound in (x_min, x_max):
+        if isinstance(bound, Tensor):
+            dtype = promote(dtype, bound.dtype)
+        elif type(bound) is float and dtype in INTLIKE:
+            dtype = floatx()
+    if dtype is not x.dtype:
+        x = x.to(dtype)
+    x_min = x_min.to(dtype) if isinstance(x_min, Tensor) else x_min
+    x_max = x_max.to(dtype) if isinstance(x_max, Tensor) else x_max
+    return torch.clamp(x, x_min, x_max)
+
+
+def maximum(x1, x2):
+    """Element-wise maximum (NaN propagates)."""
+    x1, x2 = pair(x1, x2)
+    if not isinstance(x2, Tensor):
+        return torch.clamp_min(x1, x2)
+    if not isinstance(x1, Tensor):
+        return torch.clamp_min(x2, x1)
+    return torch.maximum(x1, x2)
+
+
+def minimum(x1, x2):
+    """Element-wise minimum (NaN propagates)."""
+    x1, x2 = pair(x1, x2)
+    if not isinstance(x2, Tensor):
+        return torch.clamp_max(x1, x2)
+    if not isinstance(x1, Tensor):
+        return torch.clamp_max(x2, x1)
+    return torch.minimum(x1, x2)
+
+
+# -- comparison and logic -----------------------------------------------------------------
+
+
+def equal(x1, x2):
+    """Element-wise `x1 == x2`."""
+    x1, x2 = pair(x1, x2)
+    return x1 == x2 if isinstance(x1, Tensor) else x2 == x1
+
+
+def not_equal(x1, x2):
+    """Element-wise `x1 != x2`."""
+    x1, x2 = pair(x1, x2)
+    return x1 != x2 if isinstance(x1, Tensor) else x2 != x1
+
+
+def greater(x1, x2):
+    """Element-wise `x1 > x2`."""
+    x1, x2 = pair(x1, x2)
+    return x1 > x2 if isinstance(x1, Tensor) else x2 < x1
+
+
+def greater_equal(x1, x2):
+    """Element-wise `x1 >= x2`."""
+    x1, x2 = pair(x1, x2)
+    return x1 >= x2 if isinstance(x1, Tensor) else x2 <= x1
+
+
+def less(x1, x2):
+    """Element-wise `x1 < x2`."""
+    x1, x2 = pair(x1, x2)
+    return x1 < x2 if isinstance(x1, Tensor) else x2 > x1
+
+
+def less_equal(x1, x2):
+    """Element-wise `x1 <= x2`."""
+    x1, x2 = pair(x1, x2)
+    return x1 <= x2 if isinstance(x1, Tensor) else x2 >= x1
+
+
+def _bools(x1, x2):
+    x1 = x1 if isinstance(x1, Tensor) else convert(x1, device=x2.device if isinstance(x2, Tensor) else None)
+    x2 = x2 if isinstance(x2, Tensor) else convert(x2, device=x1.device)
+    return x1, x2
+
+
+def logical_and(x1, x2):
+    """Element-wise logical AND."""
+    return torch.logical_and(*_bools(x1, x2))
+
+
+def logical_or(x1, x2):
+    """Element-wise logical OR."""
+    return torch.logical_or(*_bools(x1, x2))
+
+
+def logical_xor(x1, x2):
+    """Element-wise logical XOR."""
+    return torch.logical_xor(*_bools(x1, x2))
+
+
+def logical_not(x):
+    """Element-wise logical NOT."""
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    return torch.logical_not(x)
+
+
+def bitwise_and(x, y):
+    """Element-wise bitwise AND."""
+    x, y = pair(x, y)
+    return x & y
+
+
+def bitwise_or(x, y):
+    """Element-wise bitwise OR."""
+    x, y = pair(x, y)
+    return x | y
+
+
+def bitwise_xor(x, y):
+    """Element-wise bitwise XOR."""
+    x, y = pair(x, y)
+    return x ^ y
+
+
+def bitwise_not(x):
+    """Element-wise bitwise NOT."""
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    return torch.bitwise_not(x)
+
+
+def left_shift(x, y):
+    """Element-wise `x << y` (wrapping)."""
+    x, y = pair(x, y)
+    return x << y
+
+
+def right_shift(x, y):
+    """Element-wise arithmetic `x >> y`."""
+    x, y = pair(x, y)
+    return x >> y
+
+
+def isfinite(x):
+    """Element-wise finiteness test."""
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    return torch.isfinite(x)
+
+
+def isinf(x):
+    """Element-wise infinity test."""
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    return torch.isinf(x)
+
+
+def isnan(x):
+    """Element-wise NaN test."""
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    return torch.isnan(x)
+
+
+def isclose(x1, x2, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Element-wise `|x1 - x2| <= atol + rtol * |x2|`."""
+    x1, x2 = pair_tensors(x1, x2)
+    return torch.isclose(x1, x2, rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """Replaces NaN and infinities with finite numbers."""
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    if x.dtype in INTLIKE:
+        return x
+    return torch.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+
+def where(condition, x1=None, x2=None):
+    """`x1` where `condition` else `x2`; with only `condition`, its non-zero indices."""
+    if not isinstance(condition, Tensor):
+        condition = convert(condition)
+    if x1 is None and x2 is None:
+        from kbridge.adapters.torch.backend.numpy_stats import nonzero
+
+        return nonzero(condition)
+    if x1 is None or x2 is None:
+        raise ValueError("where: `x1` and `x2` must both be given, or neither.")
+    if condition.dtype is not torch.bool:
+        condition = condition.bool()
+    x1, x2 = pair(x1, x2)
+    return torch.where(condition, x1, x2)
+
+
+# -- reductions ---------------------------------------------------------------------------
+
+
+def _no_axes(axis):
+    return axis is not None and not isinstance(axis, int) and len(axis) == 0
+
+
+def sum(x, axis=None, keepdims=False):
+    """Sum along `axis` (small ints and bool sum to int32, as Keras 3)."""
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    dtype = _SUM_DTYPES.get(x.dtype)
+    if dtype is None:
+        if axis is None:
+            return torch.sum(x, None, keepdims) if keepdims else torch.sum(x)
+        if type(axis) is not int:
+            if not axis:
+                return x
+            axis = tuple(axis)
+        return torch.sum(x, axis, keepdims)
+    if _no_axes(axis):
+        return x.to(_SUM_RESULT.get(x.dtype, dtype))
+    out = torch.sum(x, dim=reduce_dim(axis), keepdim=keepdims, dtype=dtype)
+    result = _SUM_RESULT.get(x.dtype)
+    return out if result is None else out.to(result)
+
+
+def mean(x, axis=None, keepdims=False):
+    """Arithmetic mean along `axis` (ints give floatx)."""
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    if x.dtype in INTLIKE:
+        x = x.to(floatx())
+    if axis is None:
+        return torch.mean(x, None, keepdims) if keepdims else torch.mean(x)
+    if type(axis) is not int:
+        if not axis:
+            return x
+        axis = tuple(axis)
+    return torch.mean(x, axis, keepdims)
+
+
+def var(x, axis=None, keepdims=False):
+    """Population variance along `axis` (ints give floatx)."""
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    if x.dtype in INTLIKE:
+        x = x.to(floatx())
+    if _no_axes(axis):
+        return torch.zeros_like(x)
+    return torch.var(x, dim=reduce_dim(axis), correction=0, keepdim=keepdims)
+
+
+def std(x, axis=None, keepdims=False):
+    """Population standard deviation along `axis` (ints give floatx)."""
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    if x.dtype in INTLIKE:
+        x = x.to(floatx())
+    if _no_axes(axis):
+        return torch.zeros_like(x)
+    return torch.std(x, dim=reduce_dim(axis), correction=0, keepdim=keepdims)
+
+
+def prod(x, axis=None, keepdims=False, dtype=None):
+    """Product along `axis` (small ints and bool multiply in int32, as Keras 3)."""
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    if dtype is not None:
+        target = result = to_torch_dtype(dtype)
+        if target in _SUM_RESULT.values():
+            target = torch.int64
+    else:
+        target = _SUM_DTYPES.get(x.dtype, x.dtype)
+        result = _SUM_RESULT.get(x.dtype, target)
+    if target is not x.dtype:
+        x = x.to(target)
+    if axis is None:
+        out = torch.prod(x)
+        if keepdims:
+            out = out.reshape((1,) * x.ndim)
+    else:
+        dims = sorted({a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis)}, reverse=True)
+        out = x
+        for dim in dims:
+            out = torch.prod(out, dim=dim, keepdim=keepdims)
+    return out if out.dtype is result else out.to(result)
+
+
+def _extreme(fn, x, axis, keepdims):
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    if _no_axes(axis):
+        return x
+    return fn(x, dim=() if axis is None else axis, keepdim=keepdims)
+
+
+def max(x, axis=None, keepdims=False, initial=None):
+    """Maximum along `axis`, at least `initial` when given."""
+    out = _extreme(torch.amax, x, axis, keepdims)
+    return out if initial is None else maximum(out, initial)
+
+
+def min(x, axis=None, keepdims=False, initial=None):
+    """Minimum along `axis`, at most `initial` when given."""
+    out = _extreme(torch.amin, x, axis, keepdims)
+    return out if initial is None else minimum(out, initial)
+
+
+def amax(x, axis=None, keepdims=False):
+    """Maximum along `axis`."""
+    return _extreme(torch.amax, x, axis, keepdims)
+
+
+def amin(x, axis=None, keepdims=False):
+    """Minimum along `axis`."""
+    return _extreme(torch.amin, x, axis, keepdims)
+
+
+def all(x, axis=None, keepdims=False):
+    """Logical AND reduction."""
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    if x.dtype is not torch.bool:
+        x = x != 0
+    if _no_axes(axis):
+        return x
+    return torch.all(x, dim=reduce_dim(axis), keepdim=keepdims)
+
+
+def any(x, axis=None, keepdims=False):
+    """Logical OR reduction."""
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    if x.dtype is not torch.bool:
+        x = x != 0
+    if _no_axes(axis):
+        return x
+    return torch.any(x, dim=reduce_dim(axis), keepdim=keepdims)
+
+
+def _arg_extreme(fn, x, axis, keepdims):
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    if x.dtype is torch.bool:
+        x = x.to(torch.uint8)
+    if axis is None:
+        out = fn(x.reshape(-1))
+        if keepdims:
+            out = out.reshape((1,) * x.ndim)
+    else:
+        out = fn(x, dim=axis, keepdim=keepdims)
+    return out.to(torch.int32)
+
+
+def argmax(x, axis=None, keepdims=False):
+    """Indices (int32) of the maximum values along `axis` (of the flattened `x` when None)."""
+    return _arg_extreme(torch.argmax, x, axis, keepdims)
+
+
+def argmin(x, axis=None, keepdims=False):
+    """Indices (int32) of the minimum values along `axis` (of the flattened `x` when None)."""
+    return _arg_extreme(torch.argmin, x, axis, keepdims)
+
+
+def count_nonzero(x, axis=None):
+    """Number (int32) of non-zero values along `axis`."""
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    if _no_axes(axis):
+        return (x != 0).to(torch.int32)
+    return torch.count_nonzero(x, dim=reduce_dim(axis)).to(torch.int32)
+
+
+def _cumulative(fn, x, axis, dtype):
+    if not isinstance(x, Tensor):
+        x = convert(x)
+    if dtype is not None:
+        target = to_torch_dtype(dtype)
+    else:
+        target = torch.int32 if x.dtype is torch.bool else x.dtype
+    if axis is None:
+        x = x.reshape(-1)
+        axis = 0
+    if target in _SUM_RESULT:
+        # torch has no unsigned cumulative kernels beyond uint8; accumulate in int64 and wrap back.
+        return fn(x, dim=axis, dtype=torch.int64).to(target)
+    return fn(x, dim=axis, dtype=target)
+
+
+def cumsum(x, axis=None, dtype=None):
+    """Cumulative sum along `axis` (of the flattened `x` when None)."""
+    return _cumulative(torch.cumsum, x, axis, dtype)
+
+
+def cumprod(x, axis=None, dtype=None):
+    """Cumulative product along `axis` (of the flattened `x` when None)."""
+    return _cumulative(torch.cumprod, x, axis, dtype)
+

@@ -1,0 +1,5 @@
+"""Preprocessing layers."""
+
+from kbridge.layers.preprocessing.rescaling import Rescaling
+
+__all__ = ["Rescaling"]
