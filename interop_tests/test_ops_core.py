@@ -335,7 +335,8 @@ def test_every_op_is_covered():
         name
         for name in ops.OP_NAMES
         if not re.search(
-            rf'case\(f?"[^"]*", "{name}"|\("{name}", [A-Z]|for _op in \([^)]*"{name}"|bk\.run(_native)?\("{name}"|\bops\.{name}\(',
+            rf'case\(\s*f?"[^"]*",\s*"{name}"|\("{name}", [A-Z]|for _op in \([^)]*"{name}"'
+            rf'|bk\.run(_native)?\(\s*"{name}"|\bops\.{name}\(',
             text,
         )
     ]

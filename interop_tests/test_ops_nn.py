@@ -99,6 +99,7 @@ ACTIVATIONS = [
     case("softmax", "softmax", (X3,), _f(_softmax)),
     case("softmax-axis0", "softmax", (X3,), _f(_softmax), {"axis": 0}),
     case("softmax-axis1", "softmax", (X3,), _f(_softmax), {"axis": 1}),
+    case("softmax-axis_tuple", "softmax", (X3,), _f(_softmax), {"axis": (1, 2)}),
     case("softmax-large_logits", "softmax", (X3 * 100,), _f(_softmax)),
     case("log_softmax", "log_softmax", (X3,), _f(_log_softmax)),
     case("log_softmax-axis1", "log_softmax", (X3,), _f(_log_softmax), {"axis": 1}),

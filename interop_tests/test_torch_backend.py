@@ -159,7 +159,7 @@ def test_conv_family(sizes, k, strides, dilation, padding, groups, fmt):
     x = randn(2, *sizes, cin) if fmt == "channels_last" else randn(2, cin, *sizes)
     window = _tuple(k, nd)
     kernel = randn(*window, cin // groups, 8)
-    kwargs = dict(strides=strides, padding=padding, data_format=fmt, dilation_rate=dilation)
+    kwargs = {"strides": strides, "padding": padding, "data_format": fmt, "dilation_rate": dilation}
     close(B.conv(t(x), t(kernel), **kwargs), np_conv(x, kernel, strides, padding, dilation, fmt))
     depthwise = randn(*window, cin, 2)
     grouped = depthwise.reshape(*window, 1, cin * 2)  # output channel c * multiplier + m
@@ -223,7 +223,9 @@ def test_conv_transpose_known_values():
     kernel = t(np.ones((3, 1, 1), F32))
     close(B.conv_transpose(x, kernel, 2, "valid")[0, :, 0], [1, 1, 3, 2, 2])
     close(B.conv_transpose(x, kernel, 2, "same")[0, :, 0], [1, 1, 3, 2])
-    close(B.conv_transpose(B.transpose(x, (0, 2, 1)), kernel, 2, "same", data_format="channels_first")[0, 0], [1, 1, 3, 2])
+    close(
+        B.conv_transpose(B.transpose(x, (0, 2, 1)), kernel, 2, "same", data_format="channels_first")[0, 0], [1, 1, 3, 2]
+    )
 
 
 def np_pool(x, size, strides, padding, kind):
@@ -305,7 +307,10 @@ def test_crossentropies():
     close(B.categorical_crossentropy(t(onehot), t(probs)), -(onehot * np.log(np.clip(probs, eps, 1 - eps))).sum(-1))
     close(B.categorical_crossentropy(t(onehot.T), t(logits.T), from_logits=True, axis=0), expected)
     close(B.sparse_categorical_crossentropy(t(labels.astype(np.int32)), t(logits), from_logits=True), expected)
-    close(B.sparse_categorical_crossentropy(t(labels[:, None]), t(probs)), -np.log(np.clip(probs[range(4), labels], eps, 1)))
+    close(
+        B.sparse_categorical_crossentropy(t(labels[:, None]), t(probs)),
+        -np.log(np.clip(probs[range(4), labels], eps, 1)),
+    )
     target = (rng.random((3, 4)) > 0.5).astype(F32)
     z = randn(3, 4) * 5
     p = 1 / (1 + np.exp(-z))
@@ -329,7 +334,10 @@ def test_scatter_and_segments():
     updated = base.copy()
     updated[0, 1], updated[2, 3] = 9.0, 8.0
     close(B.scatter_update(t(base), t(indices[:2]), t(np.array([9.0, 8.0], F32))), updated)
-    close(B.slice_update(t(base), (1, 1), t(np.zeros((2, 2), F32))), np.where(np.pad(np.ones((2, 2)), ((1, 0), (1, 1))) > 0, 0, base))
+    close(
+        B.slice_update(t(base), (1, 1), t(np.zeros((2, 2), F32))),
+        np.where(np.pad(np.ones((2, 2)), ((1, 0), (1, 1))) > 0, 0, base),
+    )
     data = randn(6, 3)
     ids = np.array([0, 0, 2, 2, 2, -1], np.int32)
     sums = np.stack([data[ids == s].sum(0) for s in range(4)])
@@ -383,7 +391,9 @@ def test_gradcheck_float64():
     assert gradcheck(lambda x: B.log_softmax(x, axis=(0, 1)), (_f64(2, 3),))
     assert gradcheck(lambda x: B.logsumexp(x, axis=1), (_f64(3, 4),))
     assert gradcheck(lambda x, k: B.conv(x, k, strides=2, padding="same"), (_f64(1, 5, 4, 2), _f64(3, 3, 2, 3)))
-    assert gradcheck(lambda x, k: B.conv_transpose(x, k, strides=2, padding="same"), (_f64(1, 3, 3, 2), _f64(3, 3, 2, 2)))
+    assert gradcheck(
+        lambda x, k: B.conv_transpose(x, k, strides=2, padding="same"), (_f64(1, 3, 3, 2), _f64(3, 3, 2, 2))
+    )
     # Statistics computed from x (training) and fixed statistics (inference, torch's fused kernel).
     assert gradcheck(
         lambda x, g, b: B.batch_normalization(x, *B.moments(x, (0, 1)), axis=-1, offset=b, scale=g),
@@ -392,7 +402,8 @@ def test_gradcheck_float64():
     mean, var = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64) * 2
     assert gradcheck(lambda x, g, b: B.batch_normalization(x, mean, var, 1, b, g), (_f64(2, 3, 4), _f64(3), _f64(3)))
     assert gradcheck(
-        lambda q, k, v: B.dot_product_attention(q, k, v, is_causal=True), (_f64(1, 3, 2, 4), _f64(1, 3, 2, 4), _f64(1, 3, 2, 4))
+        lambda q, k, v: B.dot_product_attention(q, k, v, is_causal=True),
+        (_f64(1, 3, 2, 4), _f64(1, 3, 2, 4), _f64(1, 3, 2, 4)),
     )
 
 
@@ -482,4 +493,3 @@ def test_random_uniform_matches_numpy():
     with use("numpy"):
         theirs = np.asarray(kbridge.random.uniform((3, 4), seed=7))
     np.testing.assert_array_equal(ours, theirs)
-

@@ -52,6 +52,7 @@ class Variable(TensorOperators):
         self._backend = backend = dispatch.current_backend()
         value = self._initial_value(initializer, shape, dtype, backend)
         self._value = backend.variable_storage(value, self.trainable)
+        self._shape = tuple(int(d) for d in backend.shape(self._value))
 
     def _initial_value(self, initializer, shape, dtype, backend):
         saved = state.ops, state.scope
@@ -76,6 +77,8 @@ class Variable(TensorOperators):
                     value = owner.convert_to_numpy(value)
                 value = backend.convert_to_tensor(value, dtype=dtype)
             else:
+                if dtype is None:
+                    dtype = _default_value_dtype(initializer)
                 value = backend.convert_to_tensor(initializer, dtype=None if dtype is None else standardize_dtype(dtype))
                 if shape is not None and tuple(backend.shape(value)) != tuple(shape):
                     raise ValueError(
@@ -112,7 +115,7 @@ class Variable(TensorOperators):
     @property
     def shape(self):
         """The shape as a tuple of ints."""
-        return tuple(self._backend.shape(self._value))
+        return self._shape
 
     @property
     def dtype(self):
@@ -139,6 +142,10 @@ class Variable(TensorOperators):
             return value
         if not self._backend.is_tensor(value) or self._backend.dtype(value) != self.dtype:
             value = self._backend.convert_to_tensor(value, dtype=self.dtype)
+        shape = tuple(self._backend.shape(value))
+        # Only static shapes are compared: a traced dim (tf.function) cannot be tested in Python.
+        if all(type(d) is int for d in shape) and shape != self._shape:
+            raise ValueError(f"Variable {self.path}: cannot assign a value of shape {shape} to a variable of shape {self._shape}.")
         self._value = self._backend.variable_assign(self._value, value)
         return value
 
@@ -170,6 +177,21 @@ class Variable(TensorOperators):
 
     def __eq__(self, other):
         return self is other
+
+
+def _default_value_dtype(value):
+    """Keras 3's dtype for an initial value given without `dtype`: float64 -> floatx, int64 -> int32."""
+    from kbridge import config
+
+    if isinstance(value, bool) or getattr(value, "dtype", None) == np.bool_:
+        return None
+    if isinstance(value, float) or getattr(value, "dtype", None) == np.float64:
+        return config.floatx()
+    if isinstance(value, int) or getattr(value, "dtype", None) == np.int64:
+        return "int32"
+    if isinstance(value, (list, tuple)):
+        return _default_value_dtype(np.asarray(value))
+    return None
 
 
 def _is_array_like(value):

@@ -30,6 +30,10 @@ def standardize_dtype(dtype):
         return hit
     if dtype in _PYTHON:
         name = _PYTHON[dtype]
+    elif isinstance(dtype, type):
+        # NumPy scalar types (np.float32) and ml_dtypes types (bfloat16).
+        name = dtype.__name__
+        name = {"bool_": "bool", "str_": "string"}.get(name, name)
     else:
         name = getattr(dtype, "name", None)
         if not isinstance(name, str):
@@ -115,6 +119,8 @@ def result_type(*dtypes):
         else:
             strong.append(standardize_dtype(dtype))
     if not strong:
+        if complex in weak:
+            return "complex64"
         if float in weak:
             return config.floatx()
         if int in weak:
@@ -124,7 +130,9 @@ def result_type(*dtypes):
     for dtype in strong[1:]:
         result = _promote_pair(result, dtype)
     kind = _kind(result)
-    if float in weak and kind < 2:
+    if complex in weak and kind < 3:
+        result = "complex128" if result == "float64" else "complex64"
+    elif float in weak and kind < 2:
         result = config.floatx()
     elif int in weak and kind == 0:
         result = "int32"

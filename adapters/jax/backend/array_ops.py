@@ -260,11 +260,9 @@ def size(x):
 
 
 def _indices(indices):
+    """Integer index arrays as they are; float or bool indices become int32."""
     indices = _t(indices)
-    if indices.dtype not in (jnp.dtype("int32"), jnp.dtype("int64"), jnp.dtype("uint32"), jnp.dtype("int16"),
-                             jnp.dtype("int8"), jnp.dtype("uint8"), jnp.dtype("uint16"), jnp.dtype("uint64")):
-        indices = indices.astype(_INT32)
-    return indices
+    return indices if indices.dtype.kind in "iu" else indices.astype(_INT32)
 
 
 def take(x, indices, axis=None):
@@ -347,12 +345,12 @@ def bincount(x, weights=None, minlength=0):
         raise ValueError(f"bincount: expected a 1-D or 2-D tensor, received shape {x.shape}")
     if weights is not None:
         weights = _t(weights)
-    try:
-        length = max(int(minlength), int(jnp.max(x)) + 1 if x.size else 0)
-    except Exception as error:  # a tracer: the length cannot depend on the values
+    if isinstance(x, jax.core.Tracer):  # the output length cannot depend on traced values
         if not minlength:
-            raise ValueError("bincount: under jit/vmap pass `minlength` (the output length).") from error
+            raise ValueError("bincount: under jit/vmap pass `minlength` (the output length).")
         length = int(minlength)
+    else:
+        length = max(int(minlength), int(jnp.max(x)) + 1 if x.size else 0)
 
     def count(values, row_weights):
         return jnp.bincount(values, weights=row_weights, length=length)

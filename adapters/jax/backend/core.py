@@ -1,7 +1,5 @@
 """JAX backend: tensor types, conversion, dtype helpers and the core ops (`kbridge.ops.core`)."""
 
-import builtins
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -45,10 +43,6 @@ def _jdt(dtype):
 
 def _floatx():
     return _jdt(config.floatx())
-
-
-def _is_float(dtype):
-    return dtype in _INEXACT
 
 
 def _to_float(x):
@@ -141,7 +135,7 @@ def convert_to_tensor(x, dtype=None, sparse=None):
             dtype = _python_dtype(x)
         elif isinstance(x, (list, tuple)):
             leaves = _leaves(x, [])
-            if builtins.any(not type(leaf) in _PY_SCALARS for leaf in leaves):
+            if any(type(leaf) not in _PY_SCALARS for leaf in leaves):
                 x = _unwrap(x)
                 dtype = result_type(*[getattr(leaf, "dtype", leaf) for leaf in _leaves(x, [])])
             else:

@@ -32,10 +32,9 @@ def _segments(data, segment_ids, num_segments):
     if segment_ids.dtype in _INEXACT:
         segment_ids = segment_ids.astype(_INT32)
     if num_segments is None:
-        try:
-            num_segments = int(jnp.max(segment_ids)) + 1 if segment_ids.size else 0
-        except jax.errors.ConcretizationTypeError as error:
-            raise ValueError("segment ops: under jit/vmap pass `num_segments`.") from error
+        if isinstance(segment_ids, jax.core.Tracer):
+            raise ValueError("segment_sum/segment_max: under jit/vmap pass `num_segments`.")
+        num_segments = int(jnp.max(segment_ids)) + 1 if segment_ids.size else 0
     return data, segment_ids, int(num_segments)
 
 

@@ -70,15 +70,9 @@ def result_dtype(*keys):
     except KeyError:
         pass
     except TypeError:
-        return np_dtype(result_type(*_names(keys)))
-    found = _promotions[cache_key] = np_dtype(result_type(*_names(keys)))
+        return np_dtype(result_type(*keys))
+    found = _promotions[cache_key] = np_dtype(result_type(*keys))
     return found
-
-
-def _names(keys):
-    # NumPy dtypes compare equal to Python types (np.dtype("float64") == float), which
-    # `result_type` would take for weak scalars: pass names instead.
-    return [standardize_dtype(k) if isinstance(k, np.dtype) else k for k in keys]
 
 
 def _prepared(x):

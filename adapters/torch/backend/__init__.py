@@ -1,23 +1,34 @@
 """The PyTorch backend: every op of `kbridge.ops` on `torch.Tensor`s (contract: kbridge/backend/README.md).
 
-Modules: `core` (conversion, control flow, variables), `numpy_math` (element-wise and
-reductions), `numpy_array` (creation, shapes, indexing, products), `numpy_stats` (sorting,
-statistics), `nn` (activations, losses, normalization, attention), `convolution`
-(convolution and pooling), `math_ops`.
+Modules: `core` (conversion, control flow, variables), `numpy_math` (element-wise),
+`numpy_reduce` (reductions), `numpy_array` (creation, shapes, indexing, products),
+`numpy_stats` (sorting, statistics), `nn` (activations, losses, normalization, attention),
+`convolution` (convolution and pooling), `math_ops`.
 """
 
-from kbridge.adapters.torch.backend import convolution, core, math_ops, nn, numpy_array, numpy_math, numpy_stats
+from kbridge.adapters.torch.backend import (
+    convolution,
+    core,
+    math_ops,
+    nn,
+    numpy_array,
+    numpy_math,
+    numpy_reduce,
+    numpy_stats,
+)
 from kbridge.adapters.torch.backend.convolution import *  # noqa: F403
 from kbridge.adapters.torch.backend.core import *  # noqa: F403
 from kbridge.adapters.torch.backend.math_ops import *  # noqa: F403
 from kbridge.adapters.torch.backend.nn import *  # noqa: F403
 from kbridge.adapters.torch.backend.numpy_array import *  # noqa: F403
 from kbridge.adapters.torch.backend.numpy_math import *  # noqa: F403
+from kbridge.adapters.torch.backend.numpy_reduce import *  # noqa: F403
 from kbridge.adapters.torch.backend.numpy_stats import *  # noqa: F403
 
 __all__ = (
     core.__all__
     + numpy_math.__all__
+    + numpy_reduce.__all__
     + numpy_array.__all__
     + numpy_stats.__all__
     + nn.__all__

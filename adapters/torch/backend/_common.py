@@ -41,9 +41,7 @@ FLOATS = frozenset({torch.float16, torch.bfloat16, torch.float32, torch.float64}
 
 # Tensor-tensor promotion, precomputed so that compiled code reads a constant table.
 _PROMOTE = {
-    (a, b): _NAME_TO_TORCH[result_type(DTYPE_NAMES[a], DTYPE_NAMES[b])]
-    for a in DTYPE_NAMES
-    for b in DTYPE_NAMES
+    (a, b): _NAME_TO_TORCH[result_type(DTYPE_NAMES[a], DTYPE_NAMES[b])] for a in DTYPE_NAMES for b in DTYPE_NAMES
 }
 
 
@@ -167,25 +165,13 @@ def tensor(x):
     return x if isinstance(x, Tensor) else convert(x)
 
 
-def float_tensor(x):
-    """`x` as a tensor, with bool/int values cast to floatx (for ops whose result is real)."""
-    if not isinstance(x, Tensor):
-        x = convert(x)
-    if x.dtype in INTLIKE:
-        return x.to(floatx())
-    return x
-
-
 def _scalar_with(tensor_, scalar):
     # A Python scalar next to a tensor is weak (Keras 3); only int/bool tensors need help.
-    if isinstance(scalar, float):
-        if tensor_.dtype in INTLIKE:
-            return tensor_.to(floatx())
-    elif isinstance(scalar, bool):
-        pass
-    elif isinstance(scalar, int):
-        if tensor_.dtype is torch.bool:
-            return tensor_.to(torch.int32)
+    kind = type(scalar)
+    if kind is float and tensor_.dtype in INTLIKE:
+        return tensor_.to(floatx())
+    if kind is int and tensor_.dtype is torch.bool:
+        return tensor_.to(torch.int32)
     return tensor_
 
 

@@ -189,7 +189,9 @@ def separable_conv(
 ):
     """Depthwise convolution followed by a 1x1 pointwise convolution."""
     x, depthwise_kernel = _operands(inputs, depthwise_kernel)
-    pointwise = pointwise_kernel if isinstance(pointwise_kernel, Tensor) else convert(pointwise_kernel, x.dtype, x.device)
+    pointwise = (
+        pointwise_kernel if isinstance(pointwise_kernel, Tensor) else convert(pointwise_kernel, x.dtype, x.device)
+    )
     plan = _cached_plan(True, x, depthwise_kernel, strides, padding, data_format, dilation_rate)
     depthwise = _run_conv(plan, x, depthwise_kernel, True, back=False)
     nd = x.ndim - 2
@@ -216,9 +218,7 @@ def _transpose_length(size, k, stride, dilation, padding, output_padding):
     return length, before
 
 
-def conv_transpose(
-    inputs, kernel, strides=1, padding="valid", output_padding=None, data_format=None, dilation_rate=1
-):
+def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, data_format=None, dilation_rate=1):
     """N-D transposed convolution; `kernel` is (*spatial, out_channels, in_channels)."""
     data_format = data_format_of(data_format)
     padding = padding.lower()

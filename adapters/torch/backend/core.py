@@ -8,7 +8,6 @@ import torch
 
 from kbridge.adapters.torch.backend._common import (
     DTYPE_NAMES,
-    FLOATS,
     INTLIKE,
     Tensor,
     convert,
@@ -119,8 +118,7 @@ def _starts(start_indices):
 def slice(inputs, start_indices, shape):
     """Returns the slice of `inputs` of size `shape` starting at `start_indices` (ints or tensors)."""
     inputs = tensor(inputs)
-    sizes = [inputs.shape[dim] if size == -1 else size for dim, size in enumerate(shape)]
-    return _narrowed(inputs, _starts(start_indices), sizes)
+    return _narrowed(inputs, _starts(start_indices), shape)
 
 
 def slice_update(inputs, start_indices, updates):
@@ -163,7 +161,7 @@ def cond(pred, true_fn, false_fn):
     """`true_fn()` if `pred` else `false_fn()`; uses `torch.cond` under `torch.compile` for tensor predicates."""
     if isinstance(pred, Tensor):
         if _compiling():
-            return torch.cond(pred, lambda: true_fn(), lambda: false_fn(), ())
+            return torch.cond(pred, true_fn, false_fn, ())
         pred = bool(pred)
     return true_fn() if pred else false_fn()
 
@@ -194,7 +192,7 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
         values = tuple(values)
         count += 1
     if is_sequence:
-        return type(loop_vars)(values) if isinstance(loop_vars, list) else values
+        return list(values) if isinstance(loop_vars, list) else values
     return values[0]
 
 

@@ -103,6 +103,8 @@ def norm(x, ord=None, axis=None, keepdims=False):
         return torch.linalg.vector_norm(x, ord=2 if ord is None else ord, dim=axis, keepdim=keepdims)
     if len(axis) != 2:
         raise ValueError(f"norm: `axis` must have 1 or 2 entries, received {axis!r}")
-    if ord == 0 or (not isinstance(ord, str) and ord is not None and ord not in (1, -1, 2, -2, float("inf"), float("-inf"))):
+    if ord == 0 or (
+        not isinstance(ord, str) and ord is not None and ord not in (1, -1, 2, -2, float("inf"), float("-inf"))
+    ):
         raise ValueError(f"norm: invalid `ord` {ord!r} for a matrix norm")
     return torch.linalg.matrix_norm(x, ord="fro" if ord is None else ord, dim=axis, keepdim=keepdims)

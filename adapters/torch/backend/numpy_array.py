@@ -150,9 +150,14 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
         compute = torch.float32
     start_t, stop_t = torch.broadcast_tensors(start_t.to(compute), stop_t.to(compute))
     div = (num - 1) if endpoint else num
-    step = (stop_t - start_t) / div if div > 0 else torch.full_like(start_t, float("nan"))
-    steps = torch.arange(num, dtype=compute, device=start_t.device).reshape((num,) + (1,) * start_t.ndim)
-    out = start_t.unsqueeze(0) + steps * step.unsqueeze(0) if div > 0 else start_t.unsqueeze(0) + steps * 0
+    ramp = torch.arange(num, dtype=compute, device=start_t.device).reshape((num,) + (1,) * start_t.ndim)
+    if div > 0:
+        step = (stop_t - start_t) / div
+        out = start_t.unsqueeze(0) + ramp * step.unsqueeze(0)
+    else:
+        # A single sample: NumPy gives `start` and a NaN step.
+        step = torch.full_like(start_t, float("nan"))
+        out = start_t.unsqueeze(0) + ramp
     if endpoint and num > 1:
         out = torch.cat([out[:-1], stop_t.unsqueeze(0)])
     out = torch.movedim(out, 0, axis)
@@ -161,7 +166,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
         out = torch.floor(out)
     out = out.to(target)
     if retstep:
-        return out, step.to(target) if target not in INTLIKE else step
+        return out, (step if target in INTLIKE else step.to(target))
     return out
 
 
@@ -323,8 +328,48 @@ def split(x, indices_or_sections, axis=0):
 
 
 def _pad_pairs(pad_width, ndim):
-    widths = np.asarray(pad_width, dtype=np.int64)
-    return np.broadcast_to(widths.reshape(-1, 2) if widths.size > 1 else widths.reshape(1, 1), (ndim, 2))
+    # NumPy's forms: n, (n,), (before, after), ((before, after),), or one pair per axis.
+    # Plain Python, so that compilers see constants.
+    if isinstance(pad_width, Tensor) or hasattr(pad_width, "tolist"):
+        pad_width = pad_width.tolist()
+    if isinstance(pad_width, int):
+        return [(pad_width, pad_width)] * ndim
+    pad_width = [tuple(int(v) for v in item) if isinstance(item, (list, tuple)) else int(item) for item in pad_width]
+    if all(isinstance(item, int) for item in pad_width):
+        if len(pad_width) == 1:
+            return [(pad_width[0], pad_width[0])] * ndim
+        if len(pad_width) == 2:
+            return [tuple(pad_width)] * ndim
+        raise ValueError(f"pad: invalid pad_width {pad_width!r}")
+    if len(pad_width) == 1:
+        pair_ = pad_width[0] if len(pad_width[0]) == 2 else pad_width[0] * 2
+        return [pair_] * ndim
+    if len(pad_width) != ndim:
+        raise ValueError(f"pad: pad_width has {len(pad_width)} entries for a {ndim}-D tensor")
+    return [item if len(item) == 2 else item * 2 for item in pad_width]
+
+
+def _reflect(p, n):
+    if n == 1:
+        return 0
+    q = p % (2 * n - 2)
+    return q if q < n else 2 * n - 2 - q
+
+
+def _symmetric(p, n):
+    q = p % (2 * n)
+    return q if q < n else 2 * n - 1 - q
+
+
+# Source index of padded position p (p < 0: before the data) along an axis of size n.
+_PAD_SOURCES = {
+    "reflect": _reflect,
+    "symmetric": _symmetric,
+    "edge": lambda p, n: min(max(p, 0), n - 1),
+    "replicate": lambda p, n: min(max(p, 0), n - 1),
+    "wrap": lambda p, n: p % n,
+    "circular": lambda p, n: p % n,
+}
 
 
 def pad(x, pad_width, mode="constant", constant_values=None):
@@ -333,21 +378,20 @@ def pad(x, pad_width, mode="constant", constant_values=None):
     pairs = _pad_pairs(pad_width, x.ndim)
     if mode == "constant":
         flat = []
-        for before, after in pairs[::-1]:
-            flat += [int(before), int(after)]
+        for before, after in reversed(pairs):
+            flat += [before, after]
         value = 0 if constant_values is None else constant_values
         return torch.nn.functional.pad(x, flat, mode="constant", value=value)
     if constant_values is not None:
         raise ValueError(f"pad: `constant_values` is only allowed with mode='constant', received mode={mode!r}")
-    numpy_mode = {"reflect": "reflect", "symmetric": "symmetric", "edge": "edge", "wrap": "wrap", "circular": "wrap",
-                  "replicate": "edge"}.get(mode)  # fmt: skip
-    if numpy_mode is None:
+    if mode not in _PAD_SOURCES:
         raise ValueError(f"pad: unsupported mode {mode!r}")
+    source = _PAD_SOURCES[mode]
     for dim, (before, after) in enumerate(pairs):
         if before or after:
-            # The source index of each padded position, computed by NumPy on an index ramp.
-            index = np.pad(np.arange(x.shape[dim]), (int(before), int(after)), mode=numpy_mode)
-            x = torch.index_select(x, dim, torch.as_tensor(index, device=x.device))
+            n = x.shape[dim]
+            index = [source(p, n) for p in range(-before, n + after)]
+            x = torch.index_select(x, dim, torch.tensor(index, device=x.device))
     return x
 
 
@@ -409,7 +453,7 @@ def diagonal(x, offset=0, axis1=0, axis2=1):
 
 def trace(x, offset=0, axis1=0, axis2=1):
     """Sum along diagonals."""
-    from kbridge.adapters.torch.backend.numpy_math import sum as _sum
+    from kbridge.adapters.torch.backend.numpy_reduce import sum as _sum
 
     return _sum(torch.diagonal(_t(x), offset=offset, dim1=axis1, dim2=axis2), axis=-1)
 
@@ -537,4 +581,3 @@ def conjugate(x):
 def conj(x):
     """Element-wise complex conjugate."""
     return conjugate(x)
-

@@ -111,7 +111,7 @@ def average(x, axis=None, weights=None):
     """Weighted average along `axis` (a 1-D `weights` applies along `axis`)."""
     x = _t(x)
     if weights is None:
-        from kbridge.adapters.torch.backend.numpy_math import mean
+        from kbridge.adapters.torch.backend.numpy_reduce import mean
 
         return mean(x, axis=axis)
     weights = convert(weights, device=x.device) if not isinstance(weights, Tensor) else weights

@@ -1,0 +1,704 @@
+"""`Optimizer`: the base of every optimizer (Keras 3 `keras.optimizers.Optimizer`).
+
+Variable paths (structural, never from process-global counters):
+
+- `iteration`: the step counter (int32), `learning_rate`: the rate when it is a float;
+- a slot made for a trainable variable is `<slot>.<variable path>`, e.g.
+  `momentum.layers.1.kernel`, `velocity.layers.1.kernel`, `average.layers.1.kernel`
+  (EMA), `gradient_accumulator.layers.1.kernel`;
+- other optimizer variables are their name (`u_product` for Nadam).
+
+A repeated path gets `_1`, `_2`, ... appended in creation order. So two builds of one
+architecture give identical paths, and the order of `variables` is Keras 3's (its
+`.keras` files store optimizer state by position).
+
+The optimizer's variables live on the backend of the trainable variables it is built
+with (before `build`: the `use()` scope's backend, else NumPy); `apply` follows a model
+moved with `to_backend`. `apply` is free of Python branching on tensor values
+(gradient accumulation and EMA select with `ops.where`), so it runs under jax.jit,
+tf.function and torch.compile, and inside the same `state.scope` mechanism as
+`Layer.stateless_call`, which gives `stateless_apply`.
+"""
+
+import re
+import warnings
+
+from kbridge import ops
+from kbridge.backend import dispatch, registry
+from kbridge.backend._state import state
+from kbridge.optimizers.schedules import learning_rate_schedule as _schedules
+from kbridge.tracking import Trackable
+from kbridge.utils import naming
+from kbridge.variables import Variable
+
+
+class Optimizer(Trackable):
+    """Base optimizer: subclasses create slots in `build` and implement `update_step`.
+
+    Args:
+        learning_rate: a float, a `LearningRateSchedule` (evaluated at `iterations`)
+            or a callable taking no argument.
+        weight_decay: if set, variables are decayed by `variable * weight_decay * lr` each step.
+        clipnorm: clip each gradient to this L2 norm.
+        clipvalue: clip each gradient element to [-clipvalue, clipvalue].
+        global_clipnorm: clip all gradients together to this global L2 norm.
+        use_ema: keep an exponential moving average of the trained variables.
+        ema_momentum: the EMA momentum.
+        ema_overwrite_frequency: overwrite the variables with their average every this many steps.
+        loss_scale_factor: gradients are divided by it (see `scale_loss`).
+        gradient_accumulation_steps: update every this many steps with the mean gradient.
+        name: display name (not used in variable paths).
+
+    Example:
+        >>> optimizer = kbridge.optimizers.Adam(1e-3)
+        >>> optimizer.apply(grads, model.trainable_variables)
+    """
+
+    _HOLDS_WEIGHTS = False
+
+    def __init__(
+        self,
+        learning_rate,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+        **kwargs,
+    ):
+        if kwargs.pop("decay", None) is not None:
+            warnings.warn("Argument `decay` is no longer supported and will be ignored.", stacklevel=2)
+        if kwargs:
+            raise ValueError(f"Argument(s) not recognized: {kwargs}")
+        if gradient_accumulation_steps is not None and (
+            not isinstance(gradient_accumulation_steps, int) or gradient_accumulation_steps < 2
+        ):
+            raise ValueError(
+                "`gradient_accumulation_steps` must be an integer >= 2. "
+                f"Received: gradient_accumulation_steps={gradient_accumulation_steps}"
+            )
+        if use_ema:
+            if not 0 <= ema_momentum <= 1:
+                raise ValueError(f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={ema_momentum}")
+            if ema_overwrite_frequency and (not isinstance(ema_overwrite_frequency, int) or ema_overwrite_frequency < 1):
+                raise ValueError(
+                    "`ema_overwrite_frequency` must be an integer >= 1 or None. "
+                    f"Received: ema_overwrite_frequency={ema_overwrite_frequency}"
+                )
+        if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError(
+                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
+                f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}"
+            )
+        self.name = name or naming.auto_name(type(self).__name__)
+        self.weight_decay = weight_decay
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.global_clipnorm = global_clipnorm
+        self.use_ema = use_ema
+        self.ema_momentum = ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self.loss_scale_factor = loss_scale_factor
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.built = False
+        self._variables = []
+        self._paths = []
+        self._trainable_variables = []
+        self._trainable_variables_indices = {}
+        self._exclude_ids = set()
+        self._exclude_pattern = None
+        self._decay_cache = {}
+        # Until `build` knows the model's backend: the `use()` scope's, else NumPy (cheap, always there).
+        self._backend = state.backend or registry.get("numpy")
+        self._iterations = self.add_variable((), initializer=0, dtype="int32", aggregation="only_first_replica", name="iteration")
+        if isinstance(learning_rate, _schedules.LearningRateSchedule) or callable(learning_rate):
+            self._learning_rate = learning_rate
+        else:
+            self._learning_rate = self.add_variable(
+                (), initializer=_float_rate(learning_rate), dtype=_floatx(), aggregation="only_first_replica",
+                name="learning_rate",
+            )  # fmt: skip
+
+    # -- variables --------------------------------------------------------------------------
+
+    def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="none", layout=None, name=None):
+        """Creates an optimizer variable (not trainable) at path `name` and returns it.
+
+        Args:
+            shape: the shape.
+            initializer: initializer name or object, or an initial value.
+            dtype: default `floatx()`.
+            aggregation: accepted for Keras compatibility.
+            layout: accepted for Keras compatibility.
+            name: the variable's name and path.
+        """
+        return self._track(name or "variable", name or "variable", initializer, shape, dtype, aggregation)
+
+    def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
+        """Creates a slot shaped like `reference_variable`, at path `<name>.<reference path>`."""
+        name = name or "var"
+        path = f"{name}.{getattr(reference_variable, 'path', None) or reference_variable.name}"
+        return self._track(
+            name, path, initializer, tuple(reference_variable.shape), reference_variable.dtype, "none"
+        )  # fmt: skip
+
+    def add_optimizer_variables(self, trainable_variables, name, initializer="zeros"):
+        """Creates slots for every variable (interleaved per variable, as Keras 3).
+
+        Args:
+            trainable_variables: the model variables.
+            name: a slot name, or a list of them.
+            initializer: one initializer, or one per name.
+
+        Returns:
+            A list of slots (None for `overwrite_with_gradient` variables), or a tuple
+            of such lists when `name` is a list.
+        """
+        names = [name] if isinstance(name, str) else list(name)
+        inits = initializer if isinstance(initializer, (list, tuple)) else [initializer] * len(names)
+        if len(names) != len(inits):
+            raise ValueError(
+                f"The number of provided names must match the number of provided initializers. "
+                f"Received name='{name}', initializer='{initializer}'"
+            )
+        lists = tuple([] for _ in names)
+        for variable in trainable_variables:
+            skip = getattr(variable, "overwrite_with_gradient", False)
+            for out, slot_name, init in zip(lists, names, inits):
+                out.append(None if skip else self.add_variable_from_reference(variable, slot_name, init))
+        return lists[0] if isinstance(name, str) else lists
+
+    def _track(self, name, path, initializer, shape, dtype, aggregation):
+        if path in self._paths:
+            count = 1
+            while f"{path}_{count}" in self._paths:
+                count += 1
+            path = f"{path}_{count}"
+        shape = tuple(shape)
+        saved = state.backend
+        state.backend = self._backend
+        try:
+            if isinstance(initializer, (int, float)) and not isinstance(initializer, bool) and shape != ():
+                from kbridge import initializers
+
+                initializer = initializers.Constant(initializer)
+            variable = Variable(
+                initializer, shape=shape, dtype=dtype or _floatx(), trainable=False, aggregation=aggregation, name=name
+            )  # fmt: skip
+        finally:
+            state.backend = saved
+        variable.path = path
+        self._variables.append(variable)
+        self._paths.append(path)
+        return variable
+
+    def _untrack_variable(self, variable):
+        for index, tracked in enumerate(self._variables):
+            if tracked is variable:
+                del self._variables[index], self._paths[index]
+                return
+
+    @property
+    def variables(self):
+        """All optimizer state (`iteration`, `learning_rate`, slots), in creation order."""
+        return self._variables[:]
+
+    def named_variables(self, prefix="", weights_only=False, _seen=None):
+        """Returns [(path, variable)] for the optimizer's variables (none when `weights_only`)."""
+        if weights_only:
+            return []
+        seen = set() if _seen is None else _seen
+        out = []
+        for path, variable in zip(self._paths, self._variables):
+            if id(variable) not in seen:
+                seen.add(id(variable))
+                out.append((prefix + path, variable))
+        return out
+
+    @property
+    def iterations(self):
+        """The number of optimizer steps (micro-steps divided by `gradient_accumulation_steps`)."""
+        if self.gradient_accumulation_steps:
+            return ops.floor_divide(self._iterations.value, self.gradient_accumulation_steps)
+        return self._iterations
+
+    @property
+    def learning_rate(self):
+        """The current rate: the Variable, or the schedule evaluated at the raw step count."""
+        return self._get_current_learning_rate()
+
+    @learning_rate.setter
+    def learning_rate(self, learning_rate):
+        previous = self._learning_rate if isinstance(self._learning_rate, Variable) else None
+        if isinstance(learning_rate, _schedules.LearningRateSchedule) or callable(learning_rate):
+            self._learning_rate = learning_rate
+            if previous is not None:
+                self._untrack_variable(previous)
+        elif previous is None:
+            raise TypeError(
+                "This optimizer was created with a `LearningRateSchedule` object (or a callable) as its "
+                "`learning_rate` constructor argument, hence its learning rate is not settable. If you need the "
+                "learning rate to be settable, you should instantiate the optimizer with a float `learning_rate` argument."
+            )
+        else:
+            previous.assign(learning_rate)
+
+    def _get_current_learning_rate(self):
+        rate = self._learning_rate
+        if isinstance(rate, Variable):
+            return rate
+        if isinstance(rate, _schedules.LearningRateSchedule):
+            return rate(self._iterations)
+        return rate()
+
+    def _learning_rate_value(self):
+        rate = self._learning_rate
+        if isinstance(rate, Variable):
+            return rate.value
+        return self._get_current_learning_rate()
+
+    def to_backend(self, name):
+        """Moves every optimizer variable to backend `name` (exactly, through NumPy). Returns self."""
+        self._backend = registry.get(name)
+        for variable in self._variables:
+            variable.to_backend(self._backend.NAME)
+        return self
+
+    # -- building ---------------------------------------------------------------------------
+
+    def build(self, variables):
+        """Creates the optimizer state for `variables` (subclasses add their slots after `super().build`)."""
+        variables = list(variables)
+        backends = {variable._backend for variable in variables}
+        if len(backends) > 1:
+            raise ValueError(
+                f"Optimizer '{self.name}': the variables live on several backends "
+                f"({sorted(b.NAME for b in backends)}); move the model to one with `model.to_backend(name)`."
+            )
+        if backends:
+            self.to_backend(backends.pop().NAME)
+        if self.use_ema:
+            self._model_variables_moving_average = self.add_optimizer_variables(variables, "average")
+        if self.gradient_accumulation_steps:
+            self._accumulated_gradients = [self.add_variable_from_reference(v, "gradient_accumulator") for v in variables]
+        self._trainable_variables_indices = {id(variable): index for index, variable in enumerate(variables)}
+        self._trainable_variables = variables
+        self._dtypes = [variable.dtype for variable in variables]
+        self.built = True
+
+    def _get_variable_index(self, variable):
+        return self._trainable_variables_indices[id(variable)]
+
+    # -- applying ---------------------------------------------------------------------------
+
+    def apply_gradients(self, grads_and_vars):
+        """Applies `[(gradient, variable), ...]`; returns `iterations` (as tf.keras)."""
+        grads, trainable_variables = zip(*grads_and_vars)
+        self.apply(grads, trainable_variables)
+        return self._iterations
+
+    def apply(self, grads, trainable_variables=None):
+        """Updates `trainable_variables` (default: those the optimizer was built with) with `grads`.
+
+        The first call with `trainable_variables` builds the optimizer. `None` gradients
+        are skipped (with a warning naming the variables).
+        """
+        if len(grads) == 0:
+            return
+        if trainable_variables is None:
+            if not self.built:
+                raise ValueError(
+                    "When passing `grads` without `variables`, the optimizer must already be built on a list of "
+                    "variables. Call `optimizer.build(trainable_variables)` first."
+                )
+            trainable_variables = self._trainable_variables
+        else:
+            trainable_variables = list(trainable_variables)
+            if not self.built:
+                self.build(trainable_variables)
+                self.built = True
+        if len(grads) != len(trainable_variables):
+            raise ValueError(
+                f"Optimizer '{self.name}': received {len(grads)} gradients for {len(trainable_variables)} variables; "
+                "pass one gradient (or None) per variable."
+            )
+        module = trainable_variables[0]._backend
+        if module is not self._backend and state.scope is None:
+            self.to_backend(module.NAME)  # The model was moved since the optimizer was built.
+        saved = state.ops
+        state.ops = self._backend
+        try:
+            self._apply(grads, trainable_variables)
+        finally:
+            state.ops = saved
+
+    def _apply(self, grads, trainable_variables):
+        grads, variables = self._filter_gradients(grads, trainable_variables)
+        if grads:
+            if self.loss_scale_factor is not None:
+                grads = [ops.divide(g, self.loss_scale_factor) for g in grads]
+            self._backend_apply_gradients(grads, variables)
+            for variable in variables:
+                if variable.constraint is not None:
+                    variable.assign(variable.constraint(variable))
+        self._iterations.assign(ops.add(self._iterations.value, 1))
+
+    def _filter_gradients(self, grads, variables):
+        """Drops None gradients, casts the rest to their variable's dtype and handles
+        `overwrite_with_gradient` variables."""
+        index = self._trainable_variables_indices
+        dtypes = self._dtypes
+        kept_grads, kept_vars, missing = [], [], []
+        for grad, variable in zip(grads, variables):
+            i = index.get(id(variable))
+            if i is None:
+                raise ValueError(
+                    f"Unknown variable: {variable}. This optimizer can only be called for the variables it was "
+                    "originally built with. When working with a new set of variables, you should recreate a new "
+                    "optimizer instance."
+                )
+            if grad is None:
+                missing.append(variable.path)
+                continue
+            grad = ops.cast(grad, dtypes[i])
+            if getattr(variable, "overwrite_with_gradient", False):
+                self._overwrite_with_gradient(grad, variable, i)
+                continue
+            kept_grads.append(grad)
+            kept_vars.append(variable)
+        if missing:
+            if len(missing) == len(variables):
+                raise ValueError("No gradients provided for any variable.")
+            warnings.warn(
+                f"Gradients do not exist for variables {missing} when minimizing the loss. If using "
+                "`model.compile()`, did you forget to provide a `loss` argument?",
+                stacklevel=4,
+            )
+        return kept_grads, kept_vars
+
+    def _overwrite_with_gradient(self, grad, variable, index):
+        if not self.gradient_accumulation_steps:
+            variable.assign(grad)
+            return
+        # Accumulated by maximum (float8 scales), as Keras 3.
+        accumulator = self._accumulated_gradients[index]
+        is_update = self._is_update_step()
+        largest = ops.maximum(grad, accumulator.value)
+        variable.assign(ops.where(is_update, largest, variable.value))
+        accumulator.assign(ops.where(is_update, ops.zeros_like(largest), largest))
+
+    def _is_update_step(self):
+        steps = self.gradient_accumulation_steps
+        return ops.equal(ops.mod(ops.add(self._iterations.value, 1), steps), 0)
+
+    def _backend_apply_gradients(self, grads, trainable_variables):
+        if self.gradient_accumulation_steps:
+            steps = self.gradient_accumulation_steps
+            is_update = self._is_update_step()
+            accumulators = [self._accumulated_gradients[self._get_variable_index(v)] for v in trainable_variables]
+            totals = [ops.add(g, a.value) for g, a in zip(grads, accumulators)]
+            means = [ops.divide(total, steps) for total in totals]
+            _commit_where(is_update, lambda: self._clip_decay_update(means, trainable_variables))
+            for accumulator, total in zip(accumulators, totals):
+                accumulator.assign(ops.where(is_update, ops.zeros_like(total), total))
+        else:
+            self._clip_decay_update(grads, trainable_variables)
+        if self.use_ema:
+            self._update_model_variables_moving_average(self._trainable_variables)
+            if self.ema_overwrite_frequency:
+                iterations = self.iterations
+                overwrite = ops.equal(ops.mod(ops.add(iterations, 1), self.ema_overwrite_frequency), 0)
+                for variable, average in zip(self._trainable_variables, self._model_variables_moving_average):
+                    if average is not None:
+                        variable.assign(ops.where(overwrite, average.value, variable.value))
+
+    def _clip_decay_update(self, grads, trainable_variables):
+        learning_rate = self._learning_rate_value()
+        grads = self._clip_gradients(grads)
+        self._apply_weight_decay(trainable_variables, learning_rate)
+        self._backend_update_step(grads, trainable_variables, learning_rate)
+
+    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        """Updates every variable; built-ins do all variables in one `_update_many` call."""
+        if type(self).update_step is Optimizer.update_step:
+            self._update_many(grads, trainable_variables, learning_rate)
+        else:
+            for grad, variable in zip(grads, trainable_variables):
+                self.update_step(grad, variable, learning_rate)
+
+    def update_step(self, gradient, variable, learning_rate):
+        """Updates one variable with its gradient (override in custom optimizers)."""
+        self._update_many([gradient], [variable], learning_rate)
+
+    def _update_many(self, grads, variables, learning_rate):
+        raise NotImplementedError(f"Optimizer {type(self).__name__} must implement `update_step`.")
+
+    def stateless_apply(self, optimizer_variables, grads, trainable_variables):
+        """Pure `apply`: returns `(new_trainable_values, new_optimizer_values)`, touching no variable.
+
+        Args:
+            optimizer_variables: values for `self.variables`, in order.
+            grads: one gradient per trainable variable.
+            trainable_variables: values for the variables the optimizer was built with.
+        """
+        if not self.built:
+            raise ValueError(
+                f"To call `stateless_apply`, {type(self).__name__} must be built (i.e. its variables must have been "
+                "created). You can build it via `optimizer.build(trainable_variables)`."
+            )
+        if len(optimizer_variables) != len(self._variables):
+            raise ValueError(
+                f"Argument `optimizer_variables` must be a list of tensors corresponding 1:1 to "
+                f"{type(self).__name__}().variables. Received list with length {len(optimizer_variables)}, but "
+                f"expected {len(self._variables)} variables."
+            )
+        if len(trainable_variables) != len(self._trainable_variables):
+            raise ValueError(
+                "Argument `trainable_variables` must be a list of tensors corresponding 1:1 to the trainable "
+                f"variables list that the optimizer was built with. Received {len(trainable_variables)} values "
+                f"whereas the optimizer was built with {len(self._trainable_variables)} variables."
+            )
+        scope = dict(zip(self._trainable_variables, trainable_variables))
+        scope.update(zip(self._variables, optimizer_variables))
+        outer = state.scope
+        if outer is not None:
+            scope = {**outer, **scope}
+        saved = state.scope, state.scope_fallback
+        state.scope, state.scope_fallback = scope, _read_storage
+        try:
+            self.apply(grads)
+        finally:
+            state.scope, state.scope_fallback = saved
+        return [scope[v] for v in self._trainable_variables], [scope[v] for v in self._variables]
+
+    def scale_loss(self, loss):
+        """Multiplies `loss` by `loss_scale_factor` when set."""
+        if self.loss_scale_factor is not None:
+            return ops.multiply(loss, self.loss_scale_factor)
+        return loss
+
+    # -- clipping, weight decay, EMA ----------------------------------------------------------
+
+    def _clip_gradients(self, grads):
+        if self.clipnorm and self.clipnorm > 0:
+            return [self._clip_by_norm(g) for g in grads]
+        if self.global_clipnorm and self.global_clipnorm > 0:
+            return clip_by_global_norm(grads, self.global_clipnorm)
+        if self.clipvalue and self.clipvalue > 0:
+            return [ops.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        return grads
+
+    def _clip_by_norm(self, values):
+        l2sum = ops.sum(ops.square(values), keepdims=True)
+        positive = ops.greater(l2sum, 0)
+        # Two wheres keep the gradient of sqrt finite at zero (as Keras 3).
+        l2norm = ops.where(positive, ops.sqrt(ops.where(positive, l2sum, ops.ones_like(l2sum))), l2sum)
+        return ops.divide(ops.multiply(values, self.clipnorm), ops.maximum(l2norm, self.clipnorm))
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Excludes variables from weight decay (call before the optimizer is built).
+
+        Args:
+            var_list: variables to exclude.
+            var_names: substrings (regular expressions); a variable whose name contains
+                one is excluded, e.g. `["bias"]`.
+        """
+        if self.built:
+            raise ValueError("`exclude_from_weight_decay()` can only be configured before the optimizer is built.")
+        self._exclude_ids = {id(v) for v in var_list} if var_list else set()
+        self._exclude_pattern = re.compile("|".join(set(var_names))) if var_names else None
+        self._decay_cache = {}
+
+    def _use_weight_decay(self, variable):
+        key = id(variable)
+        use = self._decay_cache.get(key)
+        if use is None:
+            use = key not in self._exclude_ids and not (
+                self._exclude_pattern is not None and self._exclude_pattern.search(variable.name)
+            )
+            self._decay_cache[key] = use
+        return use
+
+    def _apply_weight_decay(self, variables, learning_rate=None):
+        if self.weight_decay is None:
+            return
+        if learning_rate is None:
+            learning_rate = self._learning_rate_value()
+        factors = _PerDtype(lambda dtype: ops.multiply(ops.cast(learning_rate, dtype), ops.cast(self.weight_decay, dtype)))
+        for variable in variables:
+            if self._use_weight_decay(variable):
+                value = variable.value
+                variable.assign(ops.subtract(value, ops.multiply(value, factors[variable.dtype])))
+
+    def _update_model_variables_moving_average(self, trainable_variables):
+        not_first = ops.not_equal(self.iterations, 0)
+        momenta = _PerDtype(lambda dtype: ops.multiply(ops.cast(not_first, dtype), self.ema_momentum))
+        for variable, average in zip(trainable_variables, self._model_variables_moving_average):
+            if average is not None:
+                momentum = momenta[average.dtype]
+                average.assign(
+                    ops.add(ops.multiply(momentum, average.value), ops.multiply(ops.subtract(1, momentum), variable.value))
+                )
+
+    def _overwrite_model_variables_with_average_value(self, trainable_variables):
+        averages = self._model_variables_moving_average
+        if len(trainable_variables) != len(averages):
+            raise ValueError(
+                f"The length of model variables ({len(trainable_variables)}) to override does not match the length "
+                f"of model variables stored in the optimizer ({len(averages)}). Please check if the optimizer was "
+                "called on your model."
+            )
+        for variable, average in zip(trainable_variables, averages):
+            if average is not None:
+                variable.assign(average.value)
+
+    def finalize_variable_values(self, var_list):
+        """Ends training: with `use_ema`, overwrites `var_list` with the moving averages."""
+        if self.use_ema:
+            self._overwrite_model_variables_with_average_value(var_list)
+
+    # -- state and config ---------------------------------------------------------------------
+
+    def set_weights(self, weights):
+        """Sets the optimizer variables from arrays, in the order of `variables`."""
+        if not self.built:
+            raise ValueError(
+                "You are calling `set_weights()` on an optimizer that has not yet been built. Please call "
+                "`optimizer.build(trainable_variables)` to create the optimizer weights before calling `set_weights()`."
+            )
+        for variable, weight in zip(self._variables, weights):
+            if tuple(variable.shape) != tuple(weight.shape):
+                raise ValueError(
+                    f"Optimizer variable {variable.path} has shape {variable.shape} not compatible with provided "
+                    f"weight shape {tuple(weight.shape)}."
+                )
+            variable.assign(weight)
+
+    def save_own_variables(self, store):
+        """Writes the variables into `store` under "0", "1", ... (the `.keras` format)."""
+        for index, variable in enumerate(self._variables):
+            store[str(index)] = variable.numpy()
+
+    def load_own_variables(self, store):
+        """Reads the variables written by `save_own_variables` (skipped with a warning on a count mismatch)."""
+        if len(store.keys()) != len(self._variables):
+            message = (
+                f"Skipping variable loading for optimizer '{self.name}', because it has {len(self._variables)} "
+                f"variables whereas the saved optimizer has {len(store.keys())} variables. "
+            )
+            if len(self._variables) == 0:
+                message += "This is likely because the optimizer has not been called/built yet."
+            warnings.warn(message, stacklevel=2)
+            return
+        for index, variable in enumerate(self._variables):
+            variable.assign(store[str(index)])
+
+    def get_config(self):
+        """Returns the constructor arguments (Keras 3 keys); a schedule is serialized."""
+        rate = self._learning_rate
+        if isinstance(rate, _schedules.LearningRateSchedule):
+            rate = _schedules.serialize(rate)
+        elif isinstance(rate, Variable):
+            rate = float(rate.numpy())
+        else:
+            from kbridge.saving import serialization_lib
+
+            rate = serialization_lib.serialize_keras_object(rate)
+        return {
+            "name": self.name,
+            "learning_rate": rate,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Creates an optimizer from `get_config()` output."""
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = _schedules.deserialize(config["learning_rate"], custom_objects=custom_objects)
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+class _PerDtype(dict):
+    """Per-step constants computed once per dtype (most models have one)."""
+
+    def __init__(self, compute):
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, dtype):
+        value = self[dtype] = self._compute(dtype)
+        return value
+
+
+def _read_storage(variable):
+    return variable._value
+
+
+def _commit_where(pred, fn):
+    """Runs `fn()` recording its assignments, then assigns `where(pred, new, old)` to each
+    variable it changed: a traceable conditional update (no Python `if` on `pred`)."""
+    outer, fallback = state.scope, state.scope_fallback
+    inner = {} if outer is None else dict(outer)
+    state.scope = inner
+    if outer is None:
+        state.scope_fallback = _read_storage
+    try:
+        fn()
+    finally:
+        state.scope, state.scope_fallback = outer, fallback
+    for variable, new in inner.items():
+        if outer is not None and outer.get(variable) is new:
+            continue
+        variable.assign(ops.where(pred, new, variable.value))
+
+
+def global_norm(value_list):
+    """The L2 norm of all tensors in `value_list` together (None entries skipped)."""
+    return ops.sqrt(ops.sum(ops.stack([ops.sum(ops.square(v)) for v in value_list if v is not None])))
+
+
+def clip_by_global_norm(value_list, clip_norm):
+    """Scales `value_list` so that its global norm is at most `clip_norm` (NaN if the norm is not finite)."""
+    norm = global_norm(value_list)
+    scale = ops.multiply(clip_norm, ops.minimum(ops.divide(1.0, norm), 1.0 / clip_norm))
+    # Adding (norm - norm) turns the scale into NaN when the norm is inf or NaN, as Keras 3.
+    scale = ops.add(scale, ops.subtract(norm, norm))
+    return [v if v is None else ops.multiply(v, scale) for v in value_list]
+
+
+def _floatx():
+    from kbridge import config
+
+    return config.floatx()
+
+
+def _float_rate(learning_rate):
+    # Python and NumPy numbers, and 0-d arrays; Keras 3 takes Python floats only.
+    is_number = isinstance(learning_rate, (int, float)) or getattr(learning_rate, "shape", None) == ()
+    if isinstance(learning_rate, bool) or not is_number:
+        raise ValueError(
+            "Argument `learning_rate` should be float, or an instance of LearningRateSchedule, or a callable (that "
+            "takes in the current iteration value and returns the corresponding learning rate value). "
+            f"Received instead: learning_rate={learning_rate}"
+        )
+    return float(learning_rate)

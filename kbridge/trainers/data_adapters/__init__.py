@@ -1,0 +1,149 @@
+"""Data adapters: every supported kind of input data as NumPy batches for the shared trainer.
+
+`get_data_adapter` picks the adapter from the type of `x`; `EpochIterator` runs the
+per-epoch step loop on top of it. Framework objects (tensors, `tf.data.Dataset`,
+torch `DataLoader`) are recognised by duck typing: nothing here imports a framework.
+"""
+
+import types
+import warnings
+
+from kbridge.trainers.data_adapters import data_adapter_utils as _utils
+from kbridge.trainers.data_adapters.array_data_adapter import (
+    ArrayDataAdapter,
+    can_convert_arrays,
+    invalid_leaf_types,
+    train_validation_split,
+)
+from kbridge.trainers.data_adapters.data_adapter import DataAdapter
+from kbridge.trainers.data_adapters.data_adapter_utils import (
+    class_weight_to_sample_weights,
+    pack_x_y_sample_weight,
+    unpack_x_y_sample_weight,
+)
+from kbridge.trainers.data_adapters.epoch_iterator import EpochIterator
+from kbridge.trainers.data_adapters.generator_data_adapter import GeneratorDataAdapter
+from kbridge.trainers.data_adapters.py_dataset import PyDataset
+from kbridge.trainers.data_adapters.py_dataset_adapter import PyDatasetAdapter
+from kbridge.trainers.data_adapters.tf_dataset_adapter import TFDatasetAdapter
+from kbridge.trainers.data_adapters.torch_data_loader_adapter import TorchDataLoaderAdapter
+
+_SUPPORTED = (
+    "NumPy arrays or array-likes such as framework tensors (possibly nested in lists, tuples or dicts), "
+    "a Python generator or iterator, a kbridge.utils.PyDataset, a tf.data.Dataset or a torch.utils.data.DataLoader"
+)
+
+
+def _reject(name, value, kind, what):
+    if value is not None:
+        raise ValueError(
+            f"When providing `x` as a {kind}, `{name}` should not be passed: {what} should be part of the {kind}. "
+            f"Expected: {name}=None. Received: {name} of type {_utils.type_name(value)}"
+        )
+
+
+def _check_not_batched(batch_size, kind):
+    if batch_size is not None:
+        raise ValueError(
+            f"Do not specify `batch_size` when `x` is a {kind}: it generates batches itself. "
+            f"Expected: batch_size=None. Received: batch_size={batch_size!r}"
+        )
+
+
+def _warn_shuffle(shuffle, kind):
+    if shuffle:
+        warnings.warn(
+            f"`shuffle={shuffle!r}` is ignored because `x` is a {kind}, which is expected to shuffle its own data.",
+            stacklevel=3,
+        )
+
+
+def _no_class_weight(class_weight, kind):
+    if class_weight is not None:
+        raise ValueError(
+            f"Argument `class_weight` is not supported when `x` is a {kind}: include per-sample weights in "
+            f"its batches as `(x, y, sample_weight)`. Received: class_weight={class_weight!r}"
+        )
+
+
+def _is_iterator(x):
+    return isinstance(x, types.GeneratorType) or (hasattr(x, "__next__") and hasattr(x, "__iter__"))
+
+
+def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None, shuffle=False,
+                     class_weight=None):  # fmt: skip
+    """Returns the `DataAdapter` for `x`, chosen by its type.
+
+    Args:
+        x: Input data: arrays / array-likes (nested lists, tuples, dicts), a Python generator or
+            iterator, a `PyDataset`, a `tf.data.Dataset`, a torch `DataLoader`, or a `DataAdapter`
+            (returned as is).
+        y: Targets; only with array `x`.
+        sample_weight: Per-sample weights; only with array `x`.
+        batch_size: Batch size for array `x` (default 32); must be `None` for data that batches itself.
+        steps_per_epoch: For arrays without `batch_size`, derives it as `ceil(n / steps_per_epoch)`;
+            otherwise enforced by `EpochIterator`.
+        shuffle: `True`, `False` or `"batch"` (arrays); a random batch order for a finite `PyDataset`;
+            ignored, with a warning, for generators, tf.data and torch loaders.
+        class_weight: Dict class index -> weight, turned into per-sample weights (arrays, `PyDataset`,
+            tf.data); `y` must be a single array of class indices or one-hot rows.
+
+    Returns:
+        A `DataAdapter` whose `get_numpy_iterator()` yields NumPy batches.
+    """
+    if isinstance(x, DataAdapter):
+        return x
+    if can_convert_arrays(x):
+        return ArrayDataAdapter(x, y, sample_weight=sample_weight, batch_size=batch_size, steps=steps_per_epoch,
+                                shuffle=shuffle, class_weight=class_weight)  # fmt: skip
+    if isinstance(x, PyDataset):
+        kind = "PyDataset"
+        _reject("y", y, kind, "the targets")
+        _reject("sample_weight", sample_weight, kind, "the sample weights")
+        _check_not_batched(batch_size, kind)
+        return PyDatasetAdapter(x, class_weight=class_weight, shuffle=shuffle)
+    if _utils.is_torch_dataloader(x):
+        kind = "torch DataLoader"
+        _reject("y", y, kind, "the targets")
+        _reject("sample_weight", sample_weight, kind, "the sample weights")
+        _check_not_batched(batch_size, kind)
+        _no_class_weight(class_weight, kind)
+        _warn_shuffle(shuffle, kind)
+        return TorchDataLoaderAdapter(x)
+    if _utils.is_tf_dataset(x):
+        kind = "tf.data.Dataset"
+        _reject("y", y, kind, "the targets")
+        _reject("sample_weight", sample_weight, kind, "the sample weights")
+        _check_not_batched(batch_size, kind)
+        _warn_shuffle(shuffle, kind)
+        return TFDatasetAdapter(x, class_weight=class_weight)
+    if _is_iterator(x):
+        kind = "Python generator"
+        _reject("y", y, kind, "the targets")
+        _reject("sample_weight", sample_weight, kind, "the sample weights")
+        _check_not_batched(batch_size, kind)
+        _no_class_weight(class_weight, kind)
+        _warn_shuffle(shuffle, kind)
+        return GeneratorDataAdapter(x)
+    if isinstance(x, (list, tuple, dict)):
+        received = f"x of type {type(x).__name__} containing {', '.join(invalid_leaf_types(x))}"
+    else:
+        received = f"x of type {_utils.type_name(x)}"
+    raise ValueError(f"Unrecognized data type for `x`. Expected {_SUPPORTED}. Received: {received}")
+
+
+__all__ = [
+    "ArrayDataAdapter",
+    "DataAdapter",
+    "EpochIterator",
+    "GeneratorDataAdapter",
+    "PyDataset",
+    "PyDatasetAdapter",
+    "TFDatasetAdapter",
+    "TorchDataLoaderAdapter",
+    "class_weight_to_sample_weights",
+    "get_data_adapter",
+    "pack_x_y_sample_weight",
+    "train_validation_split",
+    "unpack_x_y_sample_weight",
+]
