@@ -8,12 +8,16 @@ TensorFlow in one process and is handed to each as a native object through
 from kbridge import (
     activations,
     backend,
+    callbacks,
     config,
     constraints,
     initializers,
     layers,
+    losses,
+    metrics,
     models,
     ops,
+    optimizers,
     random,
     regularizers,
     saving,
@@ -24,7 +28,9 @@ from kbridge.layers import Input, InputSpec, Layer
 from kbridge.models import Model, Sequential
 from kbridge.random import SeedGenerator
 from kbridge.symbolic import KerasTensor
+from kbridge.trainers.gradients import value_and_grad
 from kbridge.variables import Variable
+from kbridge.backend.stateless_scope import StatelessScope
 
 __version__ = "0.1.0"
 
@@ -37,17 +43,23 @@ __all__ = [
     "Model",
     "SeedGenerator",
     "Sequential",
+    "StatelessScope",
     "Variable",
     "activations",
     "backend",
+    "callbacks",
     "config",
     "constraints",
     "initializers",
     "layers",
+    "losses",
+    "metrics",
     "models",
     "ops",
+    "optimizers",
     "random",
     "regularizers",
     "saving",
     "utils",
+    "value_and_grad",
 ]

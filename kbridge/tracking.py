@@ -16,6 +16,9 @@ class Trackable:
     _TRACKING_EXCLUDE = frozenset()
     # Whether this object's variables count as model weights (seed and metric state do not).
     _HOLDS_WEIGHTS = True
+    # Whether a parent's `variables` include this object's (metrics and optimizers keep
+    # their own state apart, as in Keras: `model.variables` has neither).
+    _IN_PARENT_VARIABLES = True
 
     def _own_variables(self):
         """This object's own variables, in order (subclasses override)."""
@@ -39,12 +42,13 @@ class Trackable:
 
         return [v for k, v in vars(self).items() if isinstance(v, Variable) and k not in self._TRACKING_EXCLUDE]
 
-    def named_variables(self, prefix="", weights_only=False, _seen=None):
+    def named_variables(self, prefix="", weights_only=False, include_all=False, _seen=None):
         """Returns [(path, variable)] for every variable reachable from this object.
 
         Args:
             prefix: prepended to every path (with a ".").
             weights_only: skip seed-generator and metric state.
+            include_all: also include the state of attached metrics and optimizers.
         """
         seen = set() if _seen is None else _seen
         out = []
@@ -61,9 +65,9 @@ class Trackable:
             leaf = variable.name if count == 0 else f"{variable.name}_{count}"
             out.append((prefix + leaf, variable))
         for name, child in self._named_children():
-            if weights_only and not child._HOLDS_WEIGHTS:
+            if (weights_only and not child._HOLDS_WEIGHTS) or not (include_all or child._IN_PARENT_VARIABLES):
                 continue
-            out.extend(child.named_variables(prefix + name + ".", weights_only, seen))
+            out.extend(child.named_variables(prefix + name + ".", weights_only, include_all, seen))
         return out
 
 

@@ -37,14 +37,15 @@ def backend_for(values):
     NumPy arrays and Python scalars belong to no framework. Tensors of two
     frameworks at once raise a `ValueError`.
     """
-    from kbridge.variables import Variable
-
+    global _VARIABLE
+    if _VARIABLE is None:
+        from kbridge.variables import Variable as _VARIABLE  # noqa: N811 - late: variables imports us
     found = None
     for leaf in _leaves(values, []):
         leaf_type = type(leaf)
         if leaf_type in _NEUTRAL_TYPES:
             continue
-        if isinstance(leaf, Variable):
+        if isinstance(leaf, _VARIABLE):
             module = leaf._backend
         else:
             module = registry.backend_of_type(leaf_type)
@@ -60,13 +61,25 @@ def backend_for(values):
     return found
 
 
-_NEUTRAL_TYPES = frozenset({int, float, bool, complex, str, type(None)})
+_NEUTRAL_TYPES = frozenset({int, float, bool, complex, str, type(None), slice, type(Ellipsis)})
 
 
 def _is_symbolic(values):
-    from kbridge.symbolic import KerasTensor
+    return any(isinstance(leaf, _keras_tensor_type()) for leaf in _leaves(values, []))
 
-    return any(isinstance(leaf, KerasTensor) for leaf in _leaves(values, []))
+
+def _keras_tensor_type():
+    # Imported late: kbridge.symbolic imports this module.
+    global _KERAS_TENSOR
+    if _KERAS_TENSOR is None:
+        from kbridge.symbolic import KerasTensor
+
+        _KERAS_TENSOR = KerasTensor
+    return _KERAS_TENSOR
+
+
+_KERAS_TENSOR = None
+_VARIABLE = None
 
 
 class _AutoDispatch:

@@ -67,15 +67,31 @@ def loaded():
 
 def backend_of_type(tensor_type):
     """Returns the loaded backend whose tensors have type `tensor_type`, or None."""
-    module = _type_to_backend.get(tensor_type)
-    if module is None:
-        # A framework's tensor seen before its backend was loaded: load it.
-        root = tensor_type.__module__.partition(".")[0]
-        name = _FROM_ROOT_MODULE.get(root)
-        if name is not None and name not in _loaded:
-            get(name)
-        for candidate in list(_loaded.values()):
-            if issubclass(tensor_type, candidate.TENSOR_TYPES):
-                _type_to_backend[tensor_type] = module = candidate
-                break
+    module = _type_to_backend.get(tensor_type, _UNKNOWN)
+    if module is _UNKNOWN:
+        module = _find_backend(tensor_type)
+        # Negative answers are cached too (None), but only once every backend that
+        # could own the type is loaded: a later import must still be seen.
+        if module is not None or len(_loaded) == len(_PACKAGES):
+            _type_to_backend[tensor_type] = module
     return module
+
+
+_UNKNOWN = object()
+
+
+def _find_backend(tensor_type):
+    # A framework's tensor seen before its backend was loaded: load it.
+    root = tensor_type.__module__.partition(".")[0]
+    name = _FROM_ROOT_MODULE.get(root)
+    if name is not None and name not in _loaded:
+        get(name)
+    for candidate in list(_loaded.values()):
+        if issubclass(tensor_type, candidate.TENSOR_TYPES):
+            return candidate
+    return None
+
+
+def adapter_module(name, module):
+    """Imports `kbridge.adapters.<pkg>.<module>` for backend `name` (e.g. its trainer hooks)."""
+    return importlib.import_module(f"kbridge.adapters.{_PACKAGES[canonical_name(name)]}.{module}")

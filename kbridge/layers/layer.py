@@ -12,6 +12,7 @@ from kbridge import dtype_policies
 from kbridge.backend import dispatch, registry
 from kbridge.backend._state import state
 from kbridge.backend.dtypes import FLOAT_TYPES, standardize_dtype
+from kbridge.backend.stateless_scope import StatelessScope
 from kbridge.layers.input_spec import check_input_spec
 from kbridge.symbolic.keras_tensor import KerasTensor
 from kbridge.symbolic.node import Node
@@ -297,10 +298,8 @@ class Layer(Trackable):
 
     @property
     def losses(self):
-        """Losses added with `add_loss` during the last call (and weight regularization)."""
+        """Losses added with `add_loss` during the last outermost call, plus weight regularization."""
         collected = list(self._losses)
-        for layer in self._flatten_layers(include_self=False):
-            collected.extend(layer._losses)
         for variable in self.trainable_weights:
             if variable.regularizer is not None:
                 collected.append(variable.regularizer(variable.value))
@@ -394,13 +393,20 @@ class Layer(Trackable):
         args = self._convert_inputs(module, args, leaves)
         if self.input_spec is not None and self.built and args:
             check_input_spec(self.name, self.input_spec, _spec_shapes(module, args[0], self.input_spec))
-        saved = (state.ops, state.backend, state.outermost)
+        saved = (state.ops, state.backend, state.outermost, state.scope_losses)
         state.ops = state.backend = module
         state.outermost = False
+        # Losses added anywhere inside this call are collected once, here (unless an
+        # enclosing stateless scope collects them).
+        collected = [] if saved[3] is None else None
+        if collected is not None:
+            state.scope_losses = collected
         try:
             outputs = self._call_body(args, kwargs)
         finally:
-            state.ops, state.backend, state.outermost = saved
+            state.ops, state.backend, state.outermost, state.scope_losses = saved
+        if collected is not None:
+            self._losses = collected
         if self._backend is None and not self._weightless:
             # First call of a layer whose sublayers were built inside it.
             self._refresh_backend()
@@ -512,21 +518,13 @@ class Layer(Trackable):
                 f'Layer "{self.name}": stateless_call expects {len(trainable)} trainable and {len(non_trainable)} '
                 f"non-trainable values, received {len(trainable_variables)} and {len(non_trainable_variables)}."
             )
-        scope = dict(zip(trainable, trainable_variables))
-        scope.update(zip(non_trainable, non_trainable_variables))
-        outer = state.scope
-        if outer is not None:
-            scope = {**outer, **scope}
-        saved = (state.scope, state.scope_fallback, state.scope_losses)
-        state.scope, state.scope_fallback, state.scope_losses = scope, _read_real_value, []
-        try:
+        mapping = dict(zip(trainable, trainable_variables))
+        mapping.update(zip(non_trainable, non_trainable_variables))
+        with StatelessScope(mapping, collect_losses=True) as scope:
             outputs = self(*args, **kwargs)
-            losses = state.scope_losses
-        finally:
-            state.scope, state.scope_fallback, state.scope_losses = saved
-        new_non_trainable = [scope[v] for v in non_trainable]
+        new_non_trainable = [scope.get_current_value(v) for v in non_trainable]
         if return_losses:
-            return outputs, new_non_trainable, losses
+            return outputs, new_non_trainable, scope.losses
         return outputs, new_non_trainable
 
     # -- config -------------------------------------------------------------------------
@@ -598,10 +596,6 @@ _NESTED = (list, tuple, dict)
 
 def _is_array(x):
     return hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, KerasTensor)
-
-
-def _read_real_value(variable):
-    return variable._value
 
 
 def _fresh_output(x):

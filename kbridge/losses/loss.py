@@ -106,7 +106,8 @@ def _num_elements(shape, dtype):
 def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
     """Reduces already weighted `values` as Keras 3 does (scalars and `(0,)` pass through)."""
     shape = tuple(ops.shape(values))
-    if reduction is None or reduction == "none" or shape == () or shape == (0,):
+    empty = len(shape) == 1 and isinstance(shape[0], int) and shape[0] == 0
+    if reduction is None or reduction == "none" or not shape or empty:
         return values
     loss = ops.sum(values)
     if reduction == "sum":

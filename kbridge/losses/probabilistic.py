@@ -146,12 +146,14 @@ def _class_axis(axis, rank):
 def _sparse_categorical_crossentropy(y_true, y_pred, from_logits, ignore_class, axis, name):
     """Per-sample losses and the boolean mask of non-ignored labels (None without `ignore_class`)."""
     y_pred = ops.convert_to_tensor(y_pred)
-    y_true = ops.convert_to_tensor(y_true)
-    shape_true, shape_pred = ops.shape(y_true), ops.shape(y_pred)
+    shape_pred = ops.shape(y_pred)
     class_axis = _class_axis(axis, len(shape_pred))
+    # Before conversion: NumPy labels are checked even when they become tensors of another backend.
+    check_sparse_labels(name, y_true, shape_pred[class_axis] if shape_pred else None, ignore_class)
+    y_true = ops.convert_to_tensor(y_true)
+    shape_true = ops.shape(y_true)
     if len(shape_true) == len(shape_pred) and isinstance(shape_true[axis], int) and shape_true[axis] == 1:
         y_true = ops.squeeze(y_true, axis=axis)
-    check_sparse_labels(name, y_true, shape_pred[class_axis] if shape_pred else None, ignore_class)
     if ignore_class is None:
         return ops.sparse_categorical_crossentropy(y_true, y_pred, from_logits=from_logits, axis=axis), None
     valid = ops.not_equal(y_true, ignore_class)
@@ -301,12 +303,9 @@ class SparseCategoricalCrossentropy(BuiltinLoss):
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         """See `Loss.__call__`; NumPy labels are range-checked before conversion."""
-        if isinstance(y_true, (np.ndarray, list)):
+        if isinstance(y_true, (np.ndarray, list, tuple)):
             shape = ops.shape(y_pred)
-            rank = len(shape)
-            if rank and np.ndim(y_true) == rank and np.shape(y_true)[self.axis] == 1:
-                y_true = np.squeeze(y_true, axis=self.axis)
-            num_classes = shape[_class_axis(self.axis, rank)] if rank else None
+            num_classes = shape[_class_axis(self.axis, len(shape))] if shape else None
             check_sparse_labels(self.name, y_true, num_classes, self.ignore_class)
         return super().__call__(y_true, y_pred, sample_weight)
 

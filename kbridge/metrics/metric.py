@@ -59,6 +59,7 @@ class Metric(Trackable):
 
     # Metric state is never a model weight (nor saved with the weights).
     _HOLDS_WEIGHTS = False
+    _IN_PARENT_VARIABLES = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -10,6 +10,7 @@ import inspect
 from kbridge.backend import dispatch
 from kbridge.backend._state import state
 from kbridge.layers.layer import Layer
+from kbridge.trainers.trainer import Trainer
 from kbridge.symbolic import tracing
 from kbridge.symbolic.keras_tensor import KerasTensor
 from kbridge.utils import tree
@@ -54,7 +55,7 @@ def functional_init_arguments(args, kwargs):
     return (len(args) == 2) or (len(args) == 1 and "outputs" in kwargs) or ("inputs" in kwargs and "outputs" in kwargs)
 
 
-class Model(Layer):
+class Model(Trainer, Layer):
     """A layer with model utilities (`summary`, `get_layer`, `to_json`).
 
     Two ways to create one, as in Keras 3:

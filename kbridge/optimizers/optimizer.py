@@ -16,8 +16,8 @@ The optimizer's variables live on the backend of the trainable variables it is b
 with (before `build`: the `use()` scope's backend, else NumPy); `apply` follows a model
 moved with `to_backend`. `apply` is free of Python branching on tensor values
 (gradient accumulation and EMA select with `ops.where`), so it runs under jax.jit,
-tf.function and torch.compile, and inside the same `state.scope` mechanism as
-`Layer.stateless_call`, which gives `stateless_apply`.
+tf.function and torch.compile; `stateless_apply` runs it inside the same
+`state.scope` mechanism as `Layer.stateless_call`.
 """
 
 import re
@@ -55,6 +55,7 @@ class Optimizer(Trackable):
     """
 
     _HOLDS_WEIGHTS = False
+    _IN_PARENT_VARIABLES = False
 
     def __init__(
         self,
@@ -289,6 +290,9 @@ class Optimizer(Trackable):
         self._trainable_variables_indices = {id(variable): index for index, variable in enumerate(variables)}
         self._trainable_variables = variables
         self._dtypes = [variable.dtype for variable in variables]
+        # Filled once here: a dict mutated inside apply would make torch.compile recompile.
+        self._decay_cache = {}
+        self._decay_cache = {id(v): self._use_weight_decay(v) for v in variables}
         self.built = True
 
     def _get_variable_index(self, variable):
@@ -403,7 +407,12 @@ class Optimizer(Trackable):
             accumulators = [self._accumulated_gradients[self._get_variable_index(v)] for v in trainable_variables]
             totals = [ops.add(g, a.value) for g, a in zip(grads, accumulators)]
             means = [ops.divide(total, steps) for total in totals]
-            _commit_where(is_update, lambda: self._clip_decay_update(means, trainable_variables))
+            # Update unconditionally, then keep the old values on accumulation-only steps.
+            touched = list(trainable_variables) + self._slot_variables()
+            old = [ops.copy(v.value) for v in touched]  # torch and tf assign in place
+            self._clip_decay_update(means, trainable_variables)
+            for variable, value in zip(touched, old):
+                variable.assign(ops.where(is_update, variable.value, value))
             for accumulator, total in zip(accumulators, totals):
                 accumulator.assign(ops.where(is_update, ops.zeros_like(total), total))
         else:
@@ -416,6 +425,13 @@ class Optimizer(Trackable):
                 for variable, average in zip(self._trainable_variables, self._model_variables_moving_average):
                     if average is not None:
                         variable.assign(ops.where(overwrite, average.value, variable.value))
+
+    def _slot_variables(self):
+        """Optimizer variables an update step may change (not the counter, rate, accumulators or averages)."""
+        fixed = {id(self._iterations), id(self._learning_rate)}
+        for group in (getattr(self, "_accumulated_gradients", ()), getattr(self, "_model_variables_moving_average", ())):
+            fixed.update(id(v) for v in group if v is not None)
+        return [v for v in self._variables if id(v) not in fixed]
 
     def _clip_decay_update(self, grads, trainable_variables):
         learning_rate = self._learning_rate_value()
@@ -515,13 +531,11 @@ class Optimizer(Trackable):
         self._decay_cache = {}
 
     def _use_weight_decay(self, variable):
-        key = id(variable)
-        use = self._decay_cache.get(key)
+        use = self._decay_cache.get(id(variable))
         if use is None:
-            use = key not in self._exclude_ids and not (
+            use = id(variable) not in self._exclude_ids and not (
                 self._exclude_pattern is not None and self._exclude_pattern.search(variable.name)
             )
-            self._decay_cache[key] = use
         return use
 
     def _apply_weight_decay(self, variables, learning_rate=None):
@@ -652,24 +666,6 @@ class _PerDtype(dict):
 
 def _read_storage(variable):
     return variable._value
-
-
-def _commit_where(pred, fn):
-    """Runs `fn()` recording its assignments, then assigns `where(pred, new, old)` to each
-    variable it changed: a traceable conditional update (no Python `if` on `pred`)."""
-    outer, fallback = state.scope, state.scope_fallback
-    inner = {} if outer is None else dict(outer)
-    state.scope = inner
-    if outer is None:
-        state.scope_fallback = _read_storage
-    try:
-        fn()
-    finally:
-        state.scope, state.scope_fallback = outer, fallback
-    for variable, new in inner.items():
-        if outer is not None and outer.get(variable) is new:
-            continue
-        variable.assign(ops.where(pred, new, variable.value))
 
 
 def global_norm(value_list):

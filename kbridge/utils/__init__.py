@@ -5,6 +5,8 @@ import random as _py_random
 import numpy as _np
 
 from kbridge.random.seed_generator import set_global_seed as _set_global_seed
+from kbridge.trainers.data_adapters import pack_x_y_sample_weight, unpack_x_y_sample_weight
+from kbridge.trainers.data_adapters.py_dataset import PyDataset
 
 
 def set_random_seed(seed):
@@ -21,4 +23,4 @@ def set_random_seed(seed):
     _set_global_seed(seed)
 
 
-__all__ = ["set_random_seed"]
+__all__ = ["PyDataset", "pack_x_y_sample_weight", "set_random_seed", "unpack_x_y_sample_weight"]

@@ -34,15 +34,14 @@ _SUPPORTED = (
 )
 
 
-def _reject(name, value, kind, what):
-    if value is not None:
-        raise ValueError(
-            f"When providing `x` as a {kind}, `{name}` should not be passed: {what} should be part of the {kind}. "
-            f"Expected: {name}=None. Received: {name} of type {_utils.type_name(value)}"
-        )
-
-
-def _check_not_batched(batch_size, kind):
+def _check_self_contained(kind, y, sample_weight, batch_size):
+    """Data that yields whole batches carries its own targets, weights and batch size."""
+    for name, value, what in (("y", y, "the targets"), ("sample_weight", sample_weight, "the sample weights")):
+        if value is not None:
+            raise ValueError(
+                f"When providing `x` as a {kind}, `{name}` should not be passed: {what} should be part of the "
+                f"{kind}'s batches. Expected: {name}=None. Received: {name} of type {_utils.type_name(value)}"
+            )
     if batch_size is not None:
         raise ValueError(
             f"Do not specify `batch_size` when `x` is a {kind}: it generates batches itself. "
@@ -70,8 +69,15 @@ def _is_iterator(x):
     return isinstance(x, types.GeneratorType) or (hasattr(x, "__next__") and hasattr(x, "__iter__"))
 
 
-def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None, shuffle=False,
-                     class_weight=None):  # fmt: skip
+def get_data_adapter(
+    x,
+    y=None,
+    sample_weight=None,
+    batch_size=None,
+    steps_per_epoch=None,
+    shuffle=False,
+    class_weight=None,
+):
     """Returns the `DataAdapter` for `x`, chosen by its type.
 
     Args:
@@ -94,34 +100,36 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps_per_e
     if isinstance(x, DataAdapter):
         return x
     if can_convert_arrays(x):
-        return ArrayDataAdapter(x, y, sample_weight=sample_weight, batch_size=batch_size, steps=steps_per_epoch,
-                                shuffle=shuffle, class_weight=class_weight)  # fmt: skip
+        return ArrayDataAdapter(
+            x,
+            y,
+            sample_weight=sample_weight,
+            batch_size=batch_size,
+            steps=steps_per_epoch,
+            shuffle=shuffle,
+            class_weight=class_weight,
+        )
     if isinstance(x, PyDataset):
         kind = "PyDataset"
-        _reject("y", y, kind, "the targets")
-        _reject("sample_weight", sample_weight, kind, "the sample weights")
-        _check_not_batched(batch_size, kind)
-        return PyDatasetAdapter(x, class_weight=class_weight, shuffle=shuffle)
+        _check_self_contained(kind, y, sample_weight, batch_size)
+        adapter = PyDatasetAdapter(x, class_weight=class_weight, shuffle=shuffle)
+        if adapter.num_batches is None:
+            _warn_shuffle(shuffle, "infinite PyDataset")
+        return adapter
     if _utils.is_torch_dataloader(x):
         kind = "torch DataLoader"
-        _reject("y", y, kind, "the targets")
-        _reject("sample_weight", sample_weight, kind, "the sample weights")
-        _check_not_batched(batch_size, kind)
+        _check_self_contained(kind, y, sample_weight, batch_size)
         _no_class_weight(class_weight, kind)
         _warn_shuffle(shuffle, kind)
         return TorchDataLoaderAdapter(x)
     if _utils.is_tf_dataset(x):
         kind = "tf.data.Dataset"
-        _reject("y", y, kind, "the targets")
-        _reject("sample_weight", sample_weight, kind, "the sample weights")
-        _check_not_batched(batch_size, kind)
+        _check_self_contained(kind, y, sample_weight, batch_size)
         _warn_shuffle(shuffle, kind)
         return TFDatasetAdapter(x, class_weight=class_weight)
     if _is_iterator(x):
         kind = "Python generator"
-        _reject("y", y, kind, "the targets")
-        _reject("sample_weight", sample_weight, kind, "the sample weights")
-        _check_not_batched(batch_size, kind)
+        _check_self_contained(kind, y, sample_weight, batch_size)
         _no_class_weight(class_weight, kind)
         _warn_shuffle(shuffle, kind)
         return GeneratorDataAdapter(x)

@@ -56,19 +56,25 @@ class EpochIterator:
             class_weight=class_weight,
         )
         self._num_batches = self.data_adapter.num_batches
+        self._inferred_num_batches = None
         self._iterator = None
         self._steps_seen = 0
         self.ran_out_of_data = False
 
     @property
     def num_batches(self):
-        """Steps per epoch: `steps_per_epoch`, else the data's batch count (inferred after one epoch)."""
-        return self.steps_per_epoch or self._num_batches
+        """Steps per epoch, or `None` while unknown.
+
+        That is `steps_per_epoch`, else the data's batch count (for a source of unknown size,
+        counted during the first full epoch).
+        """
+        return self.steps_per_epoch or self._num_batches or self._inferred_num_batches
 
     def reset(self):
         """Forgets the position in the data; the next epoch starts from the beginning."""
         self._close_iterator()
         self._num_batches = self.data_adapter.num_batches
+        self._inferred_num_batches = None
         self._steps_seen = 0
         self.ran_out_of_data = False
 
@@ -79,8 +85,6 @@ class EpochIterator:
 
     def _ran_out(self):
         self.ran_out_of_data = True
-        if self._num_batches is None:
-            self._num_batches = self._steps_seen
         self._close_iterator()
         warnings.warn(_RAN_OUT, stacklevel=4)
 
@@ -104,15 +108,16 @@ class EpochIterator:
             self.data_adapter.on_epoch_end()
 
     def _steps(self):
-        total = self.steps_per_epoch or self._num_batches
+        known = self._num_batches
+        total = self.steps_per_epoch or known
         if self._iterator is None or not self.steps_per_epoch:
             self._close_iterator()
             self._iterator = iter(self.data_adapter.get_numpy_iterator())
             self._steps_seen = 0
         step = 0
         while total is None or step < total:
-            if self._num_batches and self._steps_seen >= self._num_batches:
-                # A finite source delivered all its batches: restart it next epoch.
+            if known is not None and self._steps_seen >= known:
+                # The source delivered all its batches: it restarts next epoch.
                 if self.steps_per_epoch:
                     self._ran_out()
                 break
@@ -123,14 +128,15 @@ class EpochIterator:
                 yield step, step + len(batches) - 1, batches
                 step += len(batches)
             if exhausted:
-                # A generator ending an epoch without `steps_per_epoch` is a normal end, unless empty.
-                if self.steps_per_epoch or not batches and step == 0:
+                # Exhausting a source of unknown size ends a normal epoch, unless it was empty
+                # or `steps_per_epoch` asked for more.
+                if self.steps_per_epoch or step == 0:
                     self._ran_out()
                 else:
-                    self._num_batches = self._num_batches or self._steps_seen
+                    self._inferred_num_batches = self._steps_seen
                     self._close_iterator()
                 break
-        if self._num_batches and self._steps_seen >= self._num_batches:
+        if known is not None and self._steps_seen >= known:
             self._close_iterator()
 
     def __iter__(self):

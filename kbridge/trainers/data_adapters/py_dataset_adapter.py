@@ -3,6 +3,7 @@
 import collections
 import itertools
 import multiprocessing
+import pickle
 from concurrent import futures
 
 import numpy as np
@@ -52,6 +53,7 @@ class OrderedPrefetcher:
         self._pool = None
         self._fetch = None
         self._generation = 0
+        self._picklable = False
 
     @property
     def running(self):
@@ -61,6 +63,7 @@ class OrderedPrefetcher:
     def _ensure_pool(self):
         if self._pool is None:
             if self._use_multiprocessing:
+                self._check_picklable()
                 self._pool = futures.ProcessPoolExecutor(
                     self._workers, mp_context=_process_context(), initializer=_init_worker, initargs=(self._dataset,)
                 )
@@ -70,6 +73,20 @@ class OrderedPrefetcher:
                 self._fetch = self._dataset.__getitem__
             self._generation += 1
         return self._pool
+
+    def _check_picklable(self):
+        if self._picklable:
+            return
+        try:
+            pickle.dumps(self._dataset)
+        except Exception as error:
+            raise ValueError(
+                "A PyDataset with use_multiprocessing=True is pickled into its worker processes: it must be "
+                "picklable and its class defined at the top level of an importable module (or of a script "
+                "guarded by `if __name__ == \"__main__\":`). Use threads (use_multiprocessing=False) otherwise. "
+                f"Received: {type(self._dataset).__qualname__}, which fails to pickle: {error}"
+            ) from error
+        self._picklable = True
 
     def stop(self, wait=True):
         """Shuts the pool down, cancelling batches not started yet."""

@@ -1,0 +1,52 @@
+"""Training hooks for the JAX backend: pure steps over a stateless scope, jitted with donation."""
+
+import jax
+
+from kbridge.backend.stateless_scope import StatelessScope
+
+
+def value_and_grad(fn, variables, has_aux=False):
+    """See `kbridge.value_and_grad`: `jax.value_and_grad` of `fn` with the variables
+    swapped for the differentiated values; assignments `fn` makes (statistics,
+    seeds) are replayed on the variables afterwards."""
+
+    def run(*args, **kwargs):
+        assigned = []
+
+        def pure(values):
+            with StatelessScope(zip(variables, values)) as scope:
+                before = dict(scope.mapping)
+                out = fn(*args, **kwargs)
+            assigned[:] = [v for v, value in scope.mapping.items() if before.get(v) is not value]
+            loss = out[0] if has_aux else out
+            return loss, (out, [scope.mapping[v] for v in assigned])
+
+        (_, (out, new_values)), grads = jax.value_and_grad(pure, has_aux=True)([v.value for v in variables])
+        for variable, value in zip(assigned, new_values):
+            variable.assign(value)
+        return out, grads
+
+    return run
+
+
+def make_step(step_fn, state_variables, jit_compile=True, donate=True, kind="train"):
+    """Compiles `step_fn(data)` into a pure jitted function of the state values.
+
+    The state (model, optimizer and metric variables) goes in as arrays and comes
+    back updated; its input buffers are donated so XLA updates them in place.
+    """
+
+    def pure(values, data):
+        with StatelessScope(zip(state_variables, values)) as scope:
+            outputs = step_fn(data)
+        return outputs, [scope.get_current_value(v) for v in state_variables]
+
+    compiled = jax.jit(pure, donate_argnums=(0,) if donate else ()) if jit_compile else pure
+
+    def run(data):
+        outputs, new_values = compiled([v._value for v in state_variables], data)
+        for variable, value in zip(state_variables, new_values):
+            variable._value = value
+        return outputs
+
+    return run

@@ -1,0 +1,43 @@
+"""Training hooks for the torch backend: gradients by autograd, eager steps (or torch.compile)."""
+
+import torch
+
+from kbridge.utils import tree
+
+
+def _detach(value):
+    return value.detach() if isinstance(value, torch.Tensor) else value
+
+
+def value_and_grad(fn, variables, has_aux=False):
+    """See `kbridge.value_and_grad`: autograd w.r.t. the variables' current tensors."""
+
+    def run(*args, **kwargs):
+        with torch.enable_grad():
+            out = fn(*args, **kwargs)
+            loss = out[0] if has_aux else out
+            values = [v.value for v in variables]
+            wanted = [i for i, t in enumerate(values) if t.requires_grad]
+            found = torch.autograd.grad(loss, [values[i] for i in wanted], allow_unused=True) if wanted else ()
+        grads = [None] * len(values)
+        for index, grad in zip(wanted, found):
+            grads[index] = grad
+        return tree.map_structure(_detach, out), grads
+
+    return run
+
+
+def make_step(step_fn, state_variables, jit_compile=False, donate=False, kind="train"):
+    """Returns `step_fn` itself (torch variables update in place), compiled if `jit_compile`.
+
+    Evaluation and prediction steps run under `torch.no_grad()`: no graph is recorded.
+    """
+    step = torch.compile(step_fn) if jit_compile else step_fn
+    if kind == "train":
+        return step
+
+    def no_grad_step(data):
+        with torch.no_grad():
+            return step(data)
+
+    return no_grad_step

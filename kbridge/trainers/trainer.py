@@ -1,0 +1,456 @@
+"""`Trainer`: compile / fit / evaluate / predict, shared by every backend (DESIGN.md invariant 6).
+
+The loop, data handling and callbacks live here; only the step is per framework:
+`kbridge.adapters.<fw>.trainer.make_step` compiles `train_step` (jax.jit with
+buffer donation, tf.function, torch eager or torch.compile). `train_step` itself is
+written with neutral APIs (`kbridge.value_and_grad`, `optimizer.apply`), so one
+override trains on every backend.
+"""
+
+import numpy as np
+
+from kbridge import ops
+from kbridge.backend import dispatch, registry
+from kbridge.backend._state import state
+from kbridge.symbolic import tracing
+from kbridge.symbolic.keras_tensor import KerasTensor
+from kbridge.trainers import data_adapters
+from kbridge.trainers.compile_utils import CompileLoss, CompileMetrics
+from kbridge.trainers.gradients import value_and_grad
+from kbridge.utils import tree
+
+
+class Trainer:
+    """Mixin giving `Model` Keras 3's training API."""
+
+    _compiled = False
+
+    # -- compile ---------------------------------------------------------------------------
+
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        loss_weights=None,
+        metrics=None,
+        weighted_metrics=None,
+        run_eagerly=False,
+        steps_per_execution=1,
+        jit_compile="auto",
+        auto_scale_loss=True,
+    ):
+        """Configures training.
+
+        Args:
+            optimizer: name, `kbridge.optimizers.Optimizer`, or config.
+            loss: loss name/object/function, or a list/dict with one per output.
+            loss_weights: scalar weights per output (list or dict).
+            metrics: metrics (names such as "accuracy" resolve from the loss and shapes),
+                a list, or per-output lists/dicts.
+            weighted_metrics: metrics that receive `sample_weight`.
+            run_eagerly: run steps without compiling (debugging).
+            steps_per_execution: steps run between callback batch hooks.
+            jit_compile: "auto" compiles on JAX (jit) and runs torch/TF steps as
+                eager/tf.function; True also uses torch.compile / XLA on TF.
+            auto_scale_loss: accepted for Keras compatibility.
+        """
+        from kbridge import metrics as metrics_module
+        from kbridge import optimizers
+
+        from kbridge import losses as losses_module
+
+        self.optimizer = optimizers.get(optimizer)
+        for entry in tree.flatten(loss):
+            if entry is not None:
+                losses_module.get(entry)  # unknown names fail here, not at the first batch
+        self._compile_args = dict(loss=loss, loss_weights=loss_weights, metrics=metrics, weighted_metrics=weighted_metrics)
+        self._compile_loss = None
+        self._compile_metrics = None
+        self._loss_tracker = None  # created on the model's backend at the first batch
+        self.run_eagerly = bool(run_eagerly)
+        if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
+            raise ValueError(f"compile: `steps_per_execution` must be a positive int, received {steps_per_execution!r}")
+        self.steps_per_execution = steps_per_execution
+        self.jit_compile = jit_compile
+        self.stop_training = False
+        self._compiled = True
+        self._functions = {}
+
+    def to_backend(self, name):
+        """Moves the model, its optimizer and metric state to backend `name`; steps are recompiled."""
+        super().to_backend(name)
+        for metric in self.metrics:
+            for variable in metric.variables:
+                variable.to_backend(name)
+        if getattr(self, "optimizer", None) is not None and self.optimizer.built:
+            self.optimizer.to_backend(name)
+        self._functions = {}
+        return self
+
+    def _assert_compiled(self, what):
+        if not self._compiled:
+            raise ValueError(f"You must call `compile()` before calling `{what}()` on model {self.name!r}.")
+
+    @property
+    def metrics(self):
+        """The metrics tracked during training: the loss tracker first, then compiled metrics."""
+        found = []
+        if self._compiled and self._loss_tracker is not None:
+            found.append(self._loss_tracker)
+            if self._compile_metrics is not None:
+                found.extend(metric for _, metric, _ in self._compile_metrics.metrics)
+        return found
+
+    @property
+    def metrics_names(self):
+        """Names of `self.metrics`."""
+        return [metric.name for metric in self.metrics]
+
+    def reset_metrics(self):
+        """Resets the state of every metric."""
+        for metric in self.metrics:
+            metric.reset_state()
+
+    # -- the neutral steps -------------------------------------------------------------------
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Returns the total loss: compiled loss plus the model's own losses (regularization)."""
+        total = None
+        if self._compile_loss is not None and y is not None:
+            total, _ = self._compile_loss(y, y_pred, sample_weight)
+        for extra in self._call_losses():
+            total = extra if total is None else ops.add(total, extra)
+        if total is None:
+            raise ValueError(f"Model {self.name!r} has no loss: pass `loss=` to compile() or add losses in call().")
+        return total
+
+    def _call_losses(self):
+        collected = list(self._losses)
+        for variable in self._regularized_variables():
+            collected.append(variable.regularizer(variable.value))
+        return collected
+
+    def _regularized_variables(self):
+        cached = getattr(self, "_regularized_cache", None)
+        if cached is None:
+            cached = self._regularized_cache = [v for v in self.trainable_weights if v.regularizer is not None]
+        return cached
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Updates the compiled metrics and returns `get_metrics_result()`."""
+        if self._compile_metrics is not None and y is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self):
+        """Returns {metric name: current result} (dict results are merged)."""
+        logs = {}
+        for metric in self.metrics:
+            result = metric.result()
+            if isinstance(result, dict):
+                logs.update(result)
+            else:
+                logs[metric.name] = result
+        return logs
+
+    def train_step(self, data):
+        """One optimization step on a batch; override it once for every backend."""
+        x, y, sample_weight = data_adapters.unpack_x_y_sample_weight(data)
+
+        def loss_fn():
+            y_pred = self(x, training=True)
+            return self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight), y_pred
+
+        (loss, y_pred), grads = value_and_grad(loss_fn, self.trainable_variables, has_aux=True)()
+        self.optimizer.apply(grads, self.trainable_variables)
+        self._loss_tracker.update_state(loss, sample_weight=ops.shape(tree.flatten(x)[0])[0])
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def test_step(self, data):
+        """One evaluation step on a batch."""
+        x, y, sample_weight = data_adapters.unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+        self._loss_tracker.update_state(loss, sample_weight=ops.shape(tree.flatten(x)[0])[0])
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        """One prediction step on a batch."""
+        x, _, _ = data_adapters.unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    # -- building the compiled steps ---------------------------------------------------------
+
+    def _training_backend(self):
+        return self._backend or self._home_backend or dispatch.current_backend()
+
+    def _state_variables(self):
+        found = self.trainable_variables + self.non_trainable_variables
+        if getattr(self, "optimizer", None) is not None:
+            found += list(self.optimizer.variables)
+        for metric in self.metrics:
+            found += list(metric.variables)
+        unique, seen = [], set()
+        for variable in found:
+            if id(variable) not in seen:
+                seen.add(id(variable))
+                unique.append(variable)
+        return unique
+
+    def _make_function(self, kind):
+        function = self._functions.get(kind)
+        if function is not None:
+            return function
+        step = {"train": self.train_step, "test": self.test_step, "predict": self.predict_step}[kind]
+        module = self._training_backend()
+        hooks = registry.adapter_module(module.NAME, "trainer")
+        if self.run_eagerly:
+            compiled = step
+        else:
+            jit = self.jit_compile
+            jit = (module.NAME == "jax") if jit == "auto" else bool(jit)
+            if module.NAME == "jax":
+                jit = True
+            compiled = hooks.make_step(step, self._state_variables(), jit_compile=jit, donate=kind != "predict", kind=kind)
+
+        def run(batch):
+            saved = state.backend
+            state.backend = module
+            try:
+                return compiled(tree.map_structure(lambda a: _to_tensor(module, a), batch))
+            finally:
+                state.backend = saved
+
+        self._functions[kind] = run
+        return run
+
+    def _symbolic_build(self, batch):
+        """Builds the model, the compiled loss/metrics and the optimizer from one batch's shapes."""
+        x, y, _ = data_adapters.unpack_x_y_sample_weight(batch)
+        module = self._training_backend()
+        specs = tree.map_structure(lambda a: KerasTensor((None,) + tuple(np.shape(a))[1:], _dtype_of(a)), x)
+        with dispatch.use(module.NAME):
+            if self._loss_tracker is None:
+                from kbridge import metrics as metrics_module
+
+                self._loss_tracker = metrics_module.Mean(name="loss")
+            if not self.built:
+                self(specs)
+            with tracing.symbolic_scope(module):
+                y_pred = self.compute_output_spec(specs)
+            if self._compile_loss is None and self._compile_args["loss"] is not None:
+                self._compile_loss = CompileLoss(
+                    self._compile_args["loss"], self._compile_args["loss_weights"], self._output_names()
+                )
+            if self._compile_metrics is None:
+                losses = self._compile_loss.losses if self._compile_loss else []
+                self._compile_metrics = CompileMetrics(
+                    self._compile_args["metrics"], self._compile_args["weighted_metrics"], self._output_names(), losses
+                )
+                y_spec = None if y is None else tree.map_structure(lambda a: KerasTensor(np.shape(a), _dtype_of(a)), y)
+                self._compile_metrics.build(y_spec, y_pred)
+            for metric in self.metrics:
+                for variable in metric.variables:
+                    variable.to_backend(module.NAME)  # metrics made outside the model's backend
+            if not self.optimizer.built:
+                self.optimizer.build(self.trainable_variables)
+
+    def _output_names(self):
+        names = getattr(self, "output_names", None)
+        return list(names) if names else ["output"]
+
+    # -- the shared loops -------------------------------------------------------------------------
+
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+    ):
+        """Trains the model; returns a `History` (Keras 3 signature and semantics)."""
+        from kbridge.callbacks import CallbackList
+
+        self._assert_compiled("fit")
+        if validation_split and validation_data is None:
+            (x, y, sample_weight), validation_data = data_adapters.train_validation_split(
+                (x, y, sample_weight), validation_split=validation_split
+            )
+        iterator = data_adapters.EpochIterator(
+            x=x, y=y, sample_weight=sample_weight, batch_size=batch_size, steps_per_epoch=steps_per_epoch,
+            shuffle=shuffle, class_weight=class_weight, steps_per_execution=self.steps_per_execution,
+        )  # fmt: skip
+        val_iterator = None
+        if validation_data is not None:
+            val_x, val_y, val_sw = data_adapters.unpack_x_y_sample_weight(validation_data)
+            val_iterator = data_adapters.EpochIterator(
+                x=val_x, y=val_y, sample_weight=val_sw, batch_size=validation_batch_size or batch_size,
+                steps_per_epoch=validation_steps, shuffle=False,
+            )  # fmt: skip
+        callback_list = CallbackList(
+            callbacks, add_history=True, add_progbar=verbose != 0, verbose=_verbosity(verbose),
+            epochs=epochs, steps=iterator.num_batches, model=self,
+        )  # fmt: skip
+        self.stop_training = False
+        callback_list.on_train_begin()
+        logs = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callback_list.on_epoch_begin(epoch)
+            for begin, end, batches in iterator.enumerate_epoch():
+                if not self._functions.get("train"):
+                    self._symbolic_build(batches[0])
+                callback_list.on_train_batch_begin(begin)
+                train_function = self._make_function("train")
+                for batch in batches:
+                    step_logs = train_function(batch)
+                logs = _to_python(step_logs)
+                callback_list.on_train_batch_end(end - 1, logs)
+                if self.stop_training:
+                    break
+            if getattr(iterator, "ran_out_of_data", False):
+                self.stop_training = True
+            epoch_logs = dict(logs)
+            if val_iterator is not None and _should_validate(epoch, validation_freq):
+                val_logs = self._evaluate_iterator(val_iterator, callbacks=None)
+                epoch_logs.update({f"val_{name}": value for name, value in val_logs.items()})
+            callback_list.on_epoch_end(epoch, epoch_logs)
+            logs = epoch_logs
+            if self.stop_training:
+                break
+        callback_list.on_train_end(logs)
+        return self.history
+
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict=False,
+    ):
+        """Returns the loss and metrics on the data (a list, or a dict with `return_dict=True`)."""
+        self._assert_compiled("evaluate")
+        iterator = data_adapters.EpochIterator(
+            x=x, y=y, sample_weight=sample_weight, batch_size=batch_size, steps_per_epoch=steps, shuffle=False
+        )
+        logs = self._evaluate_iterator(iterator, callbacks, verbose=_verbosity(verbose))
+        return logs if return_dict else (list(logs.values()) if len(logs) > 1 else next(iter(logs.values())))
+
+    def _evaluate_iterator(self, iterator, callbacks, verbose=0):
+        from kbridge.callbacks import CallbackList
+
+        callback_list = CallbackList(
+            callbacks, add_progbar=verbose != 0, verbose=verbose, epochs=1, steps=iterator.num_batches, model=self
+        )
+        self.reset_metrics()
+        callback_list.on_test_begin()
+        logs = {}
+        for step, batch in iterator:
+            if self._compile_metrics is None or not self.optimizer.built:
+                self._symbolic_build(batch)
+            callback_list.on_test_batch_begin(step)
+            logs = _to_python(self._make_function("test")(batch))
+            callback_list.on_test_batch_end(step, logs)
+        callback_list.on_test_end(logs)
+        return logs
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Returns the model's outputs on `x`, batch by batch, as NumPy arrays."""
+        from kbridge.callbacks import CallbackList
+
+        iterator = data_adapters.EpochIterator(x=x, batch_size=batch_size, steps_per_epoch=steps, shuffle=False)
+        callback_list = CallbackList(
+            callbacks, add_progbar=verbose != 0, verbose=_verbosity(verbose), epochs=1,
+            steps=iterator.num_batches, model=self,
+        )  # fmt: skip
+        callback_list.on_predict_begin()
+        if not getattr(self, "_functions", None):
+            self._functions = {}
+        outputs = []
+        for step, batch in iterator:
+            callback_list.on_predict_batch_begin(step)
+            batch_outputs = tree.map_structure(ops.convert_to_numpy, self._make_function("predict")(batch))
+            outputs.append(batch_outputs)
+            callback_list.on_predict_batch_end(step, {"outputs": batch_outputs})
+        callback_list.on_predict_end()
+        if not outputs:
+            raise ValueError(f"predict: model {self.name!r} received no data.")
+        return _concatenate_batches(outputs)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """Runs one training step on one batch; returns its logs."""
+        self._assert_compiled("train_on_batch")
+        if class_weight is not None:
+            sample_weight = data_adapters.class_weight_to_sample_weights(y, class_weight)
+        batch = data_adapters.pack_x_y_sample_weight(x, y, sample_weight)
+        if not self._functions.get("train"):
+            self._symbolic_build(batch)
+        logs = _to_python(self._make_function("train")(batch))
+        return logs if return_dict else list(logs.values())
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Evaluates one batch; returns its logs."""
+        self._assert_compiled("test_on_batch")
+        batch = data_adapters.pack_x_y_sample_weight(x, y, sample_weight)
+        if self._compile_metrics is None:
+            self._symbolic_build(batch)
+        self.reset_metrics()
+        logs = _to_python(self._make_function("test")(batch))
+        return logs if return_dict else list(logs.values())
+
+    def predict_on_batch(self, x):
+        """Returns the model's outputs on one batch as NumPy arrays."""
+        if not getattr(self, "_functions", None):
+            self._functions = {}
+        return tree.map_structure(ops.convert_to_numpy, self._make_function("predict")((x,)))
+
+
+def _concatenate_batches(outputs):
+    first = outputs[0]
+    if isinstance(first, dict):
+        return {key: _concatenate_batches([o[key] for o in outputs]) for key in first}
+    if isinstance(first, (list, tuple)):
+        return type(first)(_concatenate_batches([o[i] for o in outputs]) for i in range(len(first)))
+    return np.concatenate(outputs)
+
+
+def _to_tensor(module, value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return module.convert_to_tensor(value)
+
+
+def _dtype_of(array):
+    dtype = getattr(array, "dtype", None)
+    name = getattr(dtype, "name", str(dtype))
+    return "float32" if name == "float64" else "int32" if name == "int64" else name
+
+
+def _to_python(logs):
+    return {name: float(np.asarray(ops.convert_to_numpy(value))) for name, value in logs.items()}
+
+
+def _should_validate(epoch, validation_freq):
+    if isinstance(validation_freq, int):
+        return (epoch + 1) % validation_freq == 0
+    return (epoch + 1) in validation_freq
+
+
+def _verbosity(verbose):
+    return 1 if verbose == "auto" else int(verbose)
