@@ -20,7 +20,7 @@ def _install(session, extras):
 def tests(session):
     """The whole test suite on all four backends (Keras-parity tests excluded)."""
     _install(session, "all,test")
-    session.run("pytest", "-m", "not keras_parity", *session.posargs)
+    session.run("pytest", "-n", "2", "-m", "not keras_parity", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -28,7 +28,7 @@ def keras_parity(session):
     """Same models built in Keras 3 and kbridge: equal outputs and config keys (keras is test-only)."""
     _install(session, "all,test")
     session.install(*CONSTRAINTS, "keras")
-    session.run("pytest", "-m", "keras_parity", *session.posargs)
+    session.run("pytest", "-n", "2", "-m", "keras_parity", *session.posargs)
 
 
 @nox.session(python=PYTHON)

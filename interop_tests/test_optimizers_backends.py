@@ -24,7 +24,9 @@ FACTORIES = {
     "adamax": lambda: optimizers.Adamax(schedules.PiecewiseConstantDecay([1], [0.1, 0.01])),
     "nadam": lambda: optimizers.Nadam(0.01, gradient_accumulation_steps=2),
     "lion": lambda: optimizers.Lion(0.01, loss_scale_factor=2.0),
-    "ftrl": lambda: optimizers.Ftrl(0.1, l1_regularization_strength=0.01, l2_shrinkage_regularization_strength=0.1, beta=0.1),
+    "ftrl": lambda: optimizers.Ftrl(
+        0.1, l1_regularization_strength=0.01, l2_shrinkage_regularization_strength=0.1, beta=0.1
+    ),
 }
 
 
@@ -55,7 +57,7 @@ def _numpy_result(key):
 @pytest.mark.parametrize("key", sorted(FACTORIES))
 def test_same_variables_on_every_backend(key, backend_name):
     _skip_missing(backend_name)
-    weights, state, variables, optimizer = _train(backend_name, FACTORIES[key])
+    weights, state, _, optimizer = _train(backend_name, FACTORIES[key])
     expected_weights, expected_state = _numpy_result(key)
     assert optimizer._backend.NAME == backend_name
     assert all(v.backend == backend_name for v in optimizer.variables)
@@ -104,7 +106,7 @@ def test_apply_inside_tf_function():
             storages = [v._value for v in variables]
 
             @tf.function
-            def step(grads):
+            def step(grads, optimizer=optimizer, variables=variables):
                 optimizer.apply(grads, variables)
 
             for grads in GRADS:

@@ -112,7 +112,7 @@ def ref_adamax(lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
 def ref_nadam(lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
     # Dozat (2016) with the momentum schedule mu_t = beta_1 * (1 - 0.5 * 0.96**t).
     def step(w, g, s, t):
-        mu = lambda k: beta_1 * (1 - 0.5 * 0.96**k)  # noqa: E731
+        mu = lambda k: beta_1 * (1 - 0.5 * 0.96**k)
         product = s.get("prod", 1.0) * mu(t)
         s["prod"] = product
         s["m"] = beta_1 * s.get("m", 0.0) + (1 - beta_1) * g
@@ -134,15 +134,17 @@ def ref_lion(lr=0.001, beta_1=0.9, beta_2=0.99):
     return step
 
 
-def ref_ftrl(lr=0.001, learning_rate_power=-0.5, initial_accumulator_value=0.1, l1=0.0, l2=0.0, shrinkage=0.0, beta=0.0):
+def ref_ftrl(
+    lr=0.001, learning_rate_power=-0.5, initial_accumulator_value=0.1, l1=0.0, l2=0.0, shrinkage=0.0, beta=0.0
+):
     # McMahan et al. (2013), FTRL-proximal with per-coordinate rates.
     def step(w, g, s, t):
         n = s.get("n", initial_accumulator_value)
         z = s.get("z", 0.0)
         n_new = n + g**2
-        sigma = (n_new ** -learning_rate_power - n ** -learning_rate_power) / lr
+        sigma = (n_new**-learning_rate_power - n**-learning_rate_power) / lr
         z = z + g + 2 * shrinkage * w - sigma * w
-        quadratic = n_new ** -learning_rate_power / lr + 2 * (l2 + beta / (2 * lr))
+        quadratic = n_new**-learning_rate_power / lr + 2 * (l2 + beta / (2 * lr))
         s["n"], s["z"] = n_new, z
         return np.where(np.abs(z) > l1, -(z - np.sign(z) * l1) / quadratic, 0.0)
 
@@ -167,7 +169,10 @@ RULES = {
         ref_rmsprop(0.01, 0.8, 0.5, centered=True),
     ),
     "adam": (lambda: optimizers.Adam(0.01), ref_adam(0.01)),
-    "adam_amsgrad": (lambda: optimizers.Adam(0.01, beta_1=0.5, beta_2=0.6, amsgrad=True), ref_adam(0.01, 0.5, 0.6, amsgrad=True)),
+    "adam_amsgrad": (
+        lambda: optimizers.Adam(0.01, beta_1=0.5, beta_2=0.6, amsgrad=True),
+        ref_adam(0.01, 0.5, 0.6, amsgrad=True),
+    ),
     "adamw": (lambda: optimizers.AdamW(0.01, weight_decay=0.1), ref_adam(0.01, weight_decay=0.1)),
     "adagrad": (lambda: optimizers.Adagrad(0.1), ref_adagrad(0.1)),
     "adadelta": (lambda: optimizers.Adadelta(1.0, rho=0.9), ref_adadelta(1.0, 0.9)),
@@ -175,10 +180,15 @@ RULES = {
     "nadam": (lambda: optimizers.Nadam(0.01), ref_nadam(0.01)),
     "lion": (lambda: optimizers.Lion(0.01), ref_lion(0.01)),
     "ftrl": (
-        lambda: optimizers.Ftrl(0.1, l1_regularization_strength=0.01, l2_regularization_strength=0.1,
-                                l2_shrinkage_regularization_strength=0.05, beta=0.2),
+        lambda: optimizers.Ftrl(
+            0.1,
+            l1_regularization_strength=0.01,
+            l2_regularization_strength=0.1,
+            l2_shrinkage_regularization_strength=0.05,
+            beta=0.2,
+        ),
         ref_ftrl(0.1, l1=0.01, l2=0.1, shrinkage=0.05, beta=0.2),
-    ),  # fmt: skip
+    ),
 }
 
 
@@ -348,22 +358,32 @@ STEPS = [0, 1, 5, 10, 15, 30]
 
 def test_schedules_match_closed_forms():
     s = np.array(STEPS, dtype="float64")
-    np.testing.assert_allclose(_at(schedules.ExponentialDecay(0.1, 10, 0.5), STEPS), 0.1 * 0.5 ** (s / 10), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        _at(schedules.ExponentialDecay(0.1, 10, 0.5), STEPS), 0.1 * 0.5 ** (s / 10), rtol=1e-6, atol=1e-6
+    )
     np.testing.assert_allclose(
         _at(schedules.ExponentialDecay(0.1, 10, 0.5, staircase=True), STEPS), 0.1 * 0.5 ** np.floor(s / 10), rtol=1e-6
     )
-    np.testing.assert_allclose(_at(schedules.InverseTimeDecay(0.1, 10, 0.5), STEPS), 0.1 / (1 + 0.5 * s / 10), rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(
-        _at(schedules.InverseTimeDecay(0.1, 10, 0.5, staircase=True), STEPS), 0.1 / (1 + 0.5 * np.floor(s / 10)), rtol=1e-6
+        _at(schedules.InverseTimeDecay(0.1, 10, 0.5), STEPS), 0.1 / (1 + 0.5 * s / 10), rtol=1e-6, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        _at(schedules.InverseTimeDecay(0.1, 10, 0.5, staircase=True), STEPS),
+        0.1 / (1 + 0.5 * np.floor(s / 10)),
+        rtol=1e-6,
     )
     np.testing.assert_allclose(
         _at(schedules.PiecewiseConstantDecay([5, 10], [1.0, 0.5, 0.1]), STEPS), [1.0, 1.0, 1.0, 0.5, 0.1, 0.1]
     )
     poly = (0.1 - 0.01) * (1 - np.minimum(s, 10) / 10) ** 2 + 0.01
-    np.testing.assert_allclose(_at(schedules.PolynomialDecay(0.1, 10, 0.01, power=2.0), STEPS), poly, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        _at(schedules.PolynomialDecay(0.1, 10, 0.01, power=2.0), STEPS), poly, rtol=1e-6, atol=1e-6
+    )
     period = 10 * np.maximum(np.ceil(s / 10), 1)
     cyclic = (0.1 - 0.01) * (1 - s / period) + 0.01
-    np.testing.assert_allclose(_at(schedules.PolynomialDecay(0.1, 10, 0.01, cycle=True), STEPS), cyclic, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        _at(schedules.PolynomialDecay(0.1, 10, 0.01, cycle=True), STEPS), cyclic, rtol=1e-5, atol=1e-7
+    )
     cosine = 0.1 * ((1 - 0.1) * 0.5 * (1 + np.cos(np.pi * np.minimum(s, 10) / 10)) + 0.1)
     np.testing.assert_allclose(_at(schedules.CosineDecay(0.1, 10, alpha=0.1), STEPS), cosine, rtol=1e-5, atol=1e-6)
 
@@ -389,7 +409,9 @@ def test_cosine_decay_restarts():
 
     steps = [0, 3, 10, 12, 29, 30, 45]
     np.testing.assert_allclose(
-        _at(schedules.CosineDecayRestarts(0.1, 10, m_mul=0.5, alpha=0.1), steps), [reference(s) for s in steps], rtol=1e-5
+        _at(schedules.CosineDecayRestarts(0.1, 10, m_mul=0.5, alpha=0.1), steps),
+        [reference(s) for s in steps],
+        rtol=1e-5,
     )
     flat = schedules.CosineDecayRestarts(0.1, 10, t_mul=1.0)
     np.testing.assert_allclose(_at(flat, [5, 15]), [0.05, 0.05], rtol=1e-5, atol=1e-6)
@@ -557,3 +579,14 @@ def test_save_and_load_own_variables():
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     with pytest.warns(UserWarning, match="Skipping variable loading"):
         optimizers.Adam().load_own_variables(store)
+
+
+def test_repeated_variable_paths_get_suffixes():
+    a, b = kbridge.layers.Dense(2), kbridge.layers.Dense(2)
+    a.build((None, 3))
+    b.build((None, 3))
+    optimizer = optimizers.SGD(momentum=0.5)
+    optimizer.build(a.trainable_variables + b.trainable_variables)
+    assert [p for p, _ in optimizer.named_variables()][2:] == [
+        "momentum.kernel", "momentum.bias", "momentum.kernel_1", "momentum.bias_1",
+    ]  # fmt: skip

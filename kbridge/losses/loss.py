@@ -94,11 +94,13 @@ def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
     return x1, x2
 
 
-def _num_elements(shape, dtype):
+def _num_elements(x, dtype):
+    """The number of entries of `x`: an int for static shapes, else a scalar tensor of `dtype`."""
     size = 1
-    for dim in shape:
+    for dim in ops.shape(x):
         if not isinstance(dim, int):
-            return ops.cast(ops.prod(ops.stack([ops.cast(d, "int32") for d in shape])), dtype)
+            # Unknown sizes (tf.function, KerasTensors): count at run time.
+            return ops.sum(ops.ones_like(x, dtype=dtype))
         size *= dim
     return size
 
@@ -115,7 +117,7 @@ def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
     if reduction == "mean_with_sample_weight" and sample_weight is not None:
         divisor = ops.cast(ops.sum(sample_weight), ops.dtype(loss))
     else:
-        divisor = _num_elements(shape, ops.dtype(loss))
+        divisor = _num_elements(values, ops.dtype(loss))
         if isinstance(divisor, int):
             return ops.divide(loss, float(divisor)) if divisor else ops.multiply(loss, 0.0)
     return ops.divide_no_nan(loss, divisor)
@@ -130,7 +132,7 @@ def apply_mask(sample_weight, mask, dtype, reduction):
     if mask is None:
         return sample_weight
     if reduction in ("mean", "sum_over_batch_size"):
-        total = _num_elements(ops.shape(mask), dtype)
+        total = _num_elements(mask, dtype)
         valid = ops.sum(ops.cast(mask, dtype))
         weight = ops.divide_no_nan(ops.cast(total, dtype), valid)
         float_mask = ops.where(ops.cast(mask, "bool"), weight, ops.zeros_like(weight))
@@ -149,7 +151,8 @@ def _check_broadcast(name, values, sample_weight):
         if isinstance(dim_v, int) and isinstance(dim_w, int) and dim_v != dim_w and 1 not in (dim_v, dim_w):
             raise ValueError(
                 f"Loss {name!r}: `sample_weight` of shape {shape_w} cannot weigh per-sample losses of shape "
-                f"{shape_v}. Give it the losses' shape, a prefix of it with trailing size-1 axes, or a scalar."
+                f"{shape_v}: it must broadcast to them (NumPy rules, after a size-1 last axis is squeezed or "
+                "added). Pass a scalar or weights of the losses' shape."
             )
 
 

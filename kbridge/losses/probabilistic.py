@@ -195,7 +195,7 @@ def categorical_generalized_cross_entropy(y_true, y_pred, q):
 
 @loss_function
 def kl_divergence(y_true, y_pred):
-    """Kullback-Leibler divergence `sum(y_true * log(y_true / y_pred))` over the last axis (both clipped to [eps, 1])."""
+    """Kullback-Leibler divergence `sum(y_true * log(y_true / y_pred))` over the last axis, clipped to [eps, 1]."""
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = ops.convert_to_tensor(y_true, dtype=ops.dtype(y_pred))
     epsilon = config.epsilon()

@@ -51,7 +51,7 @@ class _IoUBase(Metric):
             warnings.warn(
                 "You are passing weight as `float`, but dtype is `int`. This may result in an incorrect weight due "
                 "to type casting Consider using integer weights.",
-                stacklevel=2,
+                stacklevel=3,  # past the backend wrapper, to the caller
             )
         sample_weight = ops.convert_to_tensor(sample_weight, dtype=self.dtype)
         if len(ops.shape(sample_weight)) > 1:

@@ -25,7 +25,9 @@ def _on_backend(method):
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         saved = state.ops, state.backend
-        state.ops = state.backend = self._backend
+        # The variables' backend, in case they were moved one by one (Variable.to_backend).
+        variables = self._variables
+        state.ops = state.backend = variables[0]._backend if variables else self._backend
         try:
             return method(self, *args, **kwargs)
         finally:
@@ -91,7 +93,7 @@ class Metric(Trackable):
         """
         self._check_super_called()
         saved = state.backend
-        state.backend = self._backend
+        state.backend = self._variables[0]._backend if self._variables else self._backend
         try:
             variable = Variable(
                 initializer, shape=tuple(shape), dtype=dtype, trainable=False,
@@ -122,7 +124,7 @@ class Metric(Trackable):
     @property
     def backend(self):
         """The name of the backend the state lives on."""
-        return self._backend.NAME
+        return (self._variables[0]._backend if self._variables else self._backend).NAME
 
     def to_backend(self, name):
         """Moves the state (exactly, through NumPy) to backend `name`. Returns self."""

@@ -119,8 +119,24 @@ class MeanMetricWrapper(Mean):
 
         if "fn" in config:
             config = dict(config)
-            config["fn"] = serialization_lib.deserialize_keras_object(config["fn"])
+            config["fn"] = _builtin_function(config["fn"]) or serialization_lib.deserialize_keras_object(config["fn"])
         return cls(**config)
+
+
+def _builtin_function(config):
+    """The `kbridge.metrics` function a config names, else None.
+
+    Looked up here because the generic lookup also knows each class by its snake_case
+    name, and "binary_accuracy" would find the class `BinaryAccuracy`.
+    """
+    if not isinstance(config, dict) or config.get("class_name") != "function":
+        return None
+    import types
+
+    from kbridge import metrics
+
+    found = vars(metrics).get(config.get("config"))
+    return found if isinstance(found, types.FunctionType) and not found.__name__.startswith("_") else None
 
 
 class FixedFunctionMean(MeanMetricWrapper):

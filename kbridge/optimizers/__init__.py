@@ -59,6 +59,20 @@ def get(identifier):
 
 
 __all__ = [
-    "ALL_OBJECTS_DICT", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "Lion", "Nadam", "Optimizer",
-    "RMSprop", "SGD", "deserialize", "get", "schedules", "serialize",
+    "ALL_OBJECTS_DICT",
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Ftrl",
+    "Lion",
+    "Nadam",
+    "Optimizer",
+    "RMSprop",
+    "deserialize",
+    "get",
+    "schedules",
+    "serialize",
 ]  # fmt: skip

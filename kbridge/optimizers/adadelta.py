@@ -1,7 +1,8 @@
 """Adadelta."""
 
 from kbridge import ops
-from kbridge.optimizers.optimizer import Optimizer, _PerDtype
+from kbridge.optimizers._helpers import PerDtype
+from kbridge.optimizers.optimizer import Optimizer
 
 
 class Adadelta(Optimizer):
@@ -42,7 +43,7 @@ class Adadelta(Optimizer):
 
     def _update_many(self, grads, variables, learning_rate):
         index, dtypes = self._trainable_variables_indices, self._dtypes
-        rates = _PerDtype(lambda dtype: ops.cast(learning_rate, dtype))
+        rates = PerDtype(lambda dtype: ops.cast(learning_rate, dtype))
         rho, epsilon = self.rho, self.epsilon
         for grad, variable in zip(grads, variables):
             i = index[id(variable)]

@@ -1,7 +1,8 @@
 """Adagrad."""
 
 from kbridge import ops
-from kbridge.optimizers.optimizer import Optimizer, _PerDtype
+from kbridge.optimizers._helpers import PerDtype
+from kbridge.optimizers.optimizer import Optimizer
 
 
 class Adagrad(Optimizer):
@@ -40,7 +41,7 @@ class Adagrad(Optimizer):
 
     def _update_many(self, grads, variables, learning_rate):
         index, dtypes = self._trainable_variables_indices, self._dtypes
-        rates = _PerDtype(lambda dtype: ops.cast(learning_rate, dtype))
+        rates = PerDtype(lambda dtype: ops.cast(learning_rate, dtype))
         for grad, variable in zip(grads, variables):
             i = index[id(variable)]
             slot = self._accumulators[i]

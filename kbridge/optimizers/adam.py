@@ -1,7 +1,8 @@
 """Adam (with AMSGrad)."""
 
 from kbridge import ops
-from kbridge.optimizers.optimizer import Optimizer, _PerDtype
+from kbridge.optimizers._helpers import PerDtype
+from kbridge.optimizers.optimizer import Optimizer
 
 
 class Adam(Optimizer):
@@ -57,7 +58,7 @@ class Adam(Optimizer):
             rate = ops.multiply(ops.cast(learning_rate, dtype), ops.sqrt(ops.subtract(1, beta_2_power)))
             return ops.divide(rate, ops.subtract(1, beta_1_power))
 
-        alphas = _PerDtype(step_size)
+        alphas = PerDtype(step_size)
         for grad, variable in zip(grads, variables):
             i = index[id(variable)]
             m_slot, v_slot = self._momentums[i], self._velocities[i]

@@ -1,7 +1,8 @@
 """Adamax: Adam with the infinity norm."""
 
 from kbridge import ops
-from kbridge.optimizers.optimizer import Optimizer, _PerDtype
+from kbridge.optimizers._helpers import PerDtype
+from kbridge.optimizers.optimizer import Optimizer
 
 
 class Adamax(Optimizer):
@@ -49,7 +50,7 @@ class Adamax(Optimizer):
             correction = ops.subtract(1, ops.power(ops.cast(beta_1, dtype), ops.cast(step, dtype)))
             return ops.cast(learning_rate, dtype), correction
 
-        per_dtype = _PerDtype(constants)
+        per_dtype = PerDtype(constants)
         for grad, variable in zip(grads, variables):
             i = index[id(variable)]
             rate, correction = per_dtype[dtypes[i]]

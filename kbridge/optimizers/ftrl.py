@@ -1,7 +1,8 @@
 """FTRL-proximal."""
 
 from kbridge import ops
-from kbridge.optimizers.optimizer import Optimizer, _PerDtype
+from kbridge.optimizers._helpers import PerDtype
+from kbridge.optimizers.optimizer import Optimizer
 
 
 class Ftrl(Optimizer):
@@ -42,7 +43,8 @@ class Ftrl(Optimizer):
                 raise ValueError(f"`{arg}` needs to be positive or zero. Received: {arg}={value}.")
         if learning_rate_power > 0.0:
             raise ValueError(
-                f"`learning_rate_power` needs to be negative or zero. Received: learning_rate_power={learning_rate_power}."
+                "`learning_rate_power` needs to be negative or zero. "
+                f"Received: learning_rate_power={learning_rate_power}."
             )
         self.learning_rate_power = learning_rate_power
         self.initial_accumulator_value = initial_accumulator_value
@@ -59,7 +61,9 @@ class Ftrl(Optimizer):
         from kbridge import initializers
 
         self._accumulators, self._linears = self.add_optimizer_variables(
-            var_list, ["accumulator", "linear"], initializer=[initializers.Constant(self.initial_accumulator_value), "zeros"]
+            var_list,
+            ["accumulator", "linear"],
+            initializer=[initializers.Constant(self.initial_accumulator_value), "zeros"],
         )
 
     def _update_many(self, grads, variables, learning_rate):
@@ -72,7 +76,7 @@ class Ftrl(Optimizer):
             rate = ops.cast(learning_rate, dtype)
             return rate, ops.add(self.l2_regularization_strength, ops.divide(self.beta, ops.multiply(2.0, rate)))
 
-        per_dtype = _PerDtype(constants)
+        per_dtype = PerDtype(constants)
         for grad, variable in zip(grads, variables):
             i = index[id(variable)]
             rate, l2 = per_dtype[dtypes[i]]
@@ -82,7 +86,8 @@ class Ftrl(Optimizer):
             new_power = ops.power(new_accumulator, power)
             sigma = ops.divide(ops.subtract(new_power, ops.power(accumulator, power)), rate)
             linear = ops.add(
-                linear_slot.value, ops.subtract(ops.add(grad, ops.multiply(shrinkage, value)), ops.multiply(sigma, value))
+                linear_slot.value,
+                ops.subtract(ops.add(grad, ops.multiply(shrinkage, value)), ops.multiply(sigma, value)),
             )
             quadratic = ops.add(ops.divide(new_power, rate), ops.multiply(2, l2))
             linear_slot.assign(linear)

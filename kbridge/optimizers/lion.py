@@ -1,7 +1,8 @@
 """Lion."""
 
 from kbridge import ops
-from kbridge.optimizers.optimizer import Optimizer, _PerDtype
+from kbridge.optimizers._helpers import PerDtype
+from kbridge.optimizers.optimizer import Optimizer
 
 
 class Lion(Optimizer):
@@ -43,7 +44,7 @@ class Lion(Optimizer):
 
     def _update_many(self, grads, variables, learning_rate):
         index, dtypes = self._trainable_variables_indices, self._dtypes
-        rates = _PerDtype(lambda dtype: ops.cast(learning_rate, dtype))
+        rates = PerDtype(lambda dtype: ops.cast(learning_rate, dtype))
         beta_1, beta_2 = self.beta_1, self.beta_2
         for grad, variable in zip(grads, variables):
             i = index[id(variable)]

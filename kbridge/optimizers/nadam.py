@@ -1,7 +1,8 @@
 """Nadam: Adam with Nesterov momentum."""
 
 from kbridge import ops
-from kbridge.optimizers.optimizer import Optimizer, _PerDtype
+from kbridge.optimizers._helpers import PerDtype
+from kbridge.optimizers.optimizer import Optimizer
 
 
 class Nadam(Optimizer):
@@ -43,7 +44,11 @@ class Nadam(Optimizer):
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
         product = self._u_product
         t = ops.cast(ops.add(self.iterations, 1), product.dtype)
-        product.assign(ops.multiply(ops.multiply(product.value, self.beta_1), ops.subtract(1.0, ops.multiply(0.5, ops.power(0.96, t)))))
+        product.assign(
+            ops.multiply(
+                ops.multiply(product.value, self.beta_1), ops.subtract(1.0, ops.multiply(0.5, ops.power(0.96, t)))
+            )
+        )
         super()._backend_update_step(grads, trainable_variables, learning_rate)
 
     def _update_many(self, grads, variables, learning_rate):
@@ -63,7 +68,7 @@ class Nadam(Optimizer):
             v_scale = ops.subtract(1, ops.power(ops.cast(beta_2, dtype), t))
             return ops.cast(learning_rate, dtype), m_scale, g_scale, v_scale
 
-        per_dtype = _PerDtype(constants)
+        per_dtype = PerDtype(constants)
         for grad, variable in zip(grads, variables):
             i = index[id(variable)]
             rate, m_scale, g_scale, v_scale = per_dtype[dtypes[i]]

@@ -24,15 +24,24 @@ import re
 import warnings
 
 from kbridge import ops
-from kbridge.backend import dispatch, registry
+from kbridge.backend import registry
 from kbridge.backend._state import state
+from kbridge.backend.stateless_scope import StatelessScope
+from kbridge.optimizers._helpers import (
+    PerDtype,
+    check_arguments,
+    clip_by_global_norm,
+    clip_by_norm,
+    float_rate,
+    floatx,
+)
+from kbridge.optimizers._slots import SlotTracker
 from kbridge.optimizers.schedules import learning_rate_schedule as _schedules
-from kbridge.tracking import Trackable
 from kbridge.utils import naming
 from kbridge.variables import Variable
 
 
-class Optimizer(Trackable):
+class Optimizer(SlotTracker):
     """Base optimizer: subclasses create slots in `build` and implement `update_step`.
 
     Args:
@@ -54,9 +63,6 @@ class Optimizer(Trackable):
         >>> optimizer.apply(grads, model.trainable_variables)
     """
 
-    _HOLDS_WEIGHTS = False
-    _IN_PARENT_VARIABLES = False
-
     def __init__(
         self,
         learning_rate,
@@ -72,30 +78,8 @@ class Optimizer(Trackable):
         name=None,
         **kwargs,
     ):
-        if kwargs.pop("decay", None) is not None:
-            warnings.warn("Argument `decay` is no longer supported and will be ignored.", stacklevel=2)
-        if kwargs:
-            raise ValueError(f"Argument(s) not recognized: {kwargs}")
-        if gradient_accumulation_steps is not None and (
-            not isinstance(gradient_accumulation_steps, int) or gradient_accumulation_steps < 2
-        ):
-            raise ValueError(
-                "`gradient_accumulation_steps` must be an integer >= 2. "
-                f"Received: gradient_accumulation_steps={gradient_accumulation_steps}"
-            )
-        if use_ema:
-            if not 0 <= ema_momentum <= 1:
-                raise ValueError(f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={ema_momentum}")
-            if ema_overwrite_frequency and (not isinstance(ema_overwrite_frequency, int) or ema_overwrite_frequency < 1):
-                raise ValueError(
-                    "`ema_overwrite_frequency` must be an integer >= 1 or None. "
-                    f"Received: ema_overwrite_frequency={ema_overwrite_frequency}"
-                )
-        if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
-            raise ValueError(
-                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
-                f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}"
-            )
+        check_arguments(kwargs, gradient_accumulation_steps, use_ema, ema_momentum, ema_overwrite_frequency,
+                        clipnorm, clipvalue, global_clipnorm)  # fmt: skip
         self.name = name or naming.auto_name(type(self).__name__)
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
@@ -107,119 +91,23 @@ class Optimizer(Trackable):
         self.loss_scale_factor = loss_scale_factor
         self.gradient_accumulation_steps = gradient_accumulation_steps
         self.built = False
-        self._variables = []
-        self._paths = []
         self._trainable_variables = []
         self._trainable_variables_indices = {}
         self._exclude_ids = set()
         self._exclude_pattern = None
         self._decay_cache = {}
         # Until `build` knows the model's backend: the `use()` scope's, else NumPy (cheap, always there).
-        self._backend = state.backend or registry.get("numpy")
-        self._iterations = self.add_variable((), initializer=0, dtype="int32", aggregation="only_first_replica", name="iteration")
+        self._init_tracking(state.backend or registry.get("numpy"))
+        self._iterations = self.add_variable(
+            (), initializer=0, dtype="int32", aggregation="only_first_replica", name="iteration"
+        )
         if isinstance(learning_rate, _schedules.LearningRateSchedule) or callable(learning_rate):
             self._learning_rate = learning_rate
         else:
             self._learning_rate = self.add_variable(
-                (), initializer=_float_rate(learning_rate), dtype=_floatx(), aggregation="only_first_replica",
+                (), initializer=float_rate(learning_rate), dtype=floatx(), aggregation="only_first_replica",
                 name="learning_rate",
             )  # fmt: skip
-
-    # -- variables --------------------------------------------------------------------------
-
-    def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="none", layout=None, name=None):
-        """Creates an optimizer variable (not trainable) at path `name` and returns it.
-
-        Args:
-            shape: the shape.
-            initializer: initializer name or object, or an initial value.
-            dtype: default `floatx()`.
-            aggregation: accepted for Keras compatibility.
-            layout: accepted for Keras compatibility.
-            name: the variable's name and path.
-        """
-        return self._track(name or "variable", name or "variable", initializer, shape, dtype, aggregation)
-
-    def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
-        """Creates a slot shaped like `reference_variable`, at path `<name>.<reference path>`."""
-        name = name or "var"
-        path = f"{name}.{getattr(reference_variable, 'path', None) or reference_variable.name}"
-        return self._track(
-            name, path, initializer, tuple(reference_variable.shape), reference_variable.dtype, "none"
-        )  # fmt: skip
-
-    def add_optimizer_variables(self, trainable_variables, name, initializer="zeros"):
-        """Creates slots for every variable (interleaved per variable, as Keras 3).
-
-        Args:
-            trainable_variables: the model variables.
-            name: a slot name, or a list of them.
-            initializer: one initializer, or one per name.
-
-        Returns:
-            A list of slots (None for `overwrite_with_gradient` variables), or a tuple
-            of such lists when `name` is a list.
-        """
-        names = [name] if isinstance(name, str) else list(name)
-        inits = initializer if isinstance(initializer, (list, tuple)) else [initializer] * len(names)
-        if len(names) != len(inits):
-            raise ValueError(
-                f"The number of provided names must match the number of provided initializers. "
-                f"Received name='{name}', initializer='{initializer}'"
-            )
-        lists = tuple([] for _ in names)
-        for variable in trainable_variables:
-            skip = getattr(variable, "overwrite_with_gradient", False)
-            for out, slot_name, init in zip(lists, names, inits):
-                out.append(None if skip else self.add_variable_from_reference(variable, slot_name, init))
-        return lists[0] if isinstance(name, str) else lists
-
-    def _track(self, name, path, initializer, shape, dtype, aggregation):
-        if path in self._paths:
-            count = 1
-            while f"{path}_{count}" in self._paths:
-                count += 1
-            path = f"{path}_{count}"
-        shape = tuple(shape)
-        saved = state.backend
-        state.backend = self._backend
-        try:
-            if isinstance(initializer, (int, float)) and not isinstance(initializer, bool) and shape != ():
-                from kbridge import initializers
-
-                initializer = initializers.Constant(initializer)
-            variable = Variable(
-                initializer, shape=shape, dtype=dtype or _floatx(), trainable=False, aggregation=aggregation, name=name
-            )  # fmt: skip
-        finally:
-            state.backend = saved
-        variable.path = path
-        self._variables.append(variable)
-        self._paths.append(path)
-        return variable
-
-    def _untrack_variable(self, variable):
-        for index, tracked in enumerate(self._variables):
-            if tracked is variable:
-                del self._variables[index], self._paths[index]
-                return
-
-    @property
-    def variables(self):
-        """All optimizer state (`iteration`, `learning_rate`, slots), in creation order."""
-        return self._variables[:]
-
-    def named_variables(self, prefix="", weights_only=False, _seen=None):
-        """Returns [(path, variable)] for the optimizer's variables (none when `weights_only`)."""
-        if weights_only:
-            return []
-        seen = set() if _seen is None else _seen
-        out = []
-        for path, variable in zip(self._paths, self._variables):
-            if id(variable) not in seen:
-                seen.add(id(variable))
-                out.append((prefix + path, variable))
-        return out
 
     @property
     def iterations(self):
@@ -244,7 +132,8 @@ class Optimizer(Trackable):
             raise TypeError(
                 "This optimizer was created with a `LearningRateSchedule` object (or a callable) as its "
                 "`learning_rate` constructor argument, hence its learning rate is not settable. If you need the "
-                "learning rate to be settable, you should instantiate the optimizer with a float `learning_rate` argument."
+                "learning rate to be settable, you should instantiate the optimizer with a float `learning_rate` "
+                "argument."
             )
         else:
             previous.assign(learning_rate)
@@ -263,13 +152,6 @@ class Optimizer(Trackable):
             return rate.value
         return self._get_current_learning_rate()
 
-    def to_backend(self, name):
-        """Moves every optimizer variable to backend `name` (exactly, through NumPy). Returns self."""
-        self._backend = registry.get(name)
-        for variable in self._variables:
-            variable.to_backend(self._backend.NAME)
-        return self
-
     # -- building ---------------------------------------------------------------------------
 
     def build(self, variables):
@@ -286,7 +168,9 @@ class Optimizer(Trackable):
         if self.use_ema:
             self._model_variables_moving_average = self.add_optimizer_variables(variables, "average")
         if self.gradient_accumulation_steps:
-            self._accumulated_gradients = [self.add_variable_from_reference(v, "gradient_accumulator") for v in variables]
+            self._accumulated_gradients = [
+                self.add_variable_from_reference(v, "gradient_accumulator") for v in variables
+            ]
         self._trainable_variables_indices = {id(variable): index for index, variable in enumerate(variables)}
         self._trainable_variables = variables
         self._dtypes = [variable.dtype for variable in variables]
@@ -429,7 +313,10 @@ class Optimizer(Trackable):
     def _slot_variables(self):
         """Optimizer variables an update step may change (not the counter, rate, accumulators or averages)."""
         fixed = {id(self._iterations), id(self._learning_rate)}
-        for group in (getattr(self, "_accumulated_gradients", ()), getattr(self, "_model_variables_moving_average", ())):
+        for group in (
+            getattr(self, "_accumulated_gradients", ()),
+            getattr(self, "_model_variables_moving_average", ()),
+        ):
             fixed.update(id(v) for v in group if v is not None)
         return [v for v in self._variables if id(v) not in fixed]
 
@@ -479,18 +366,14 @@ class Optimizer(Trackable):
                 f"variables list that the optimizer was built with. Received {len(trainable_variables)} values "
                 f"whereas the optimizer was built with {len(self._trainable_variables)} variables."
             )
-        scope = dict(zip(self._trainable_variables, trainable_variables))
-        scope.update(zip(self._variables, optimizer_variables))
-        outer = state.scope
-        if outer is not None:
-            scope = {**outer, **scope}
-        saved = state.scope, state.scope_fallback
-        state.scope, state.scope_fallback = scope, _read_storage
-        try:
+        mapping = dict(zip(self._trainable_variables, trainable_variables))
+        mapping.update(zip(self._variables, optimizer_variables))
+        with StatelessScope(mapping) as scope:
             self.apply(grads)
-        finally:
-            state.scope, state.scope_fallback = saved
-        return [scope[v] for v in self._trainable_variables], [scope[v] for v in self._variables]
+        return (
+            [scope.get_current_value(v) for v in self._trainable_variables],
+            [scope.get_current_value(v) for v in self._variables],
+        )
 
     def scale_loss(self, loss):
         """Multiplies `loss` by `loss_scale_factor` when set."""
@@ -510,11 +393,7 @@ class Optimizer(Trackable):
         return grads
 
     def _clip_by_norm(self, values):
-        l2sum = ops.sum(ops.square(values), keepdims=True)
-        positive = ops.greater(l2sum, 0)
-        # Two wheres keep the gradient of sqrt finite at zero (as Keras 3).
-        l2norm = ops.where(positive, ops.sqrt(ops.where(positive, l2sum, ops.ones_like(l2sum))), l2sum)
-        return ops.divide(ops.multiply(values, self.clipnorm), ops.maximum(l2norm, self.clipnorm))
+        return clip_by_norm(values, self.clipnorm)
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
         """Excludes variables from weight decay (call before the optimizer is built).
@@ -543,7 +422,9 @@ class Optimizer(Trackable):
             return
         if learning_rate is None:
             learning_rate = self._learning_rate_value()
-        factors = _PerDtype(lambda dtype: ops.multiply(ops.cast(learning_rate, dtype), ops.cast(self.weight_decay, dtype)))
+        factors = PerDtype(
+            lambda dtype: ops.multiply(ops.cast(learning_rate, dtype), ops.cast(self.weight_decay, dtype))
+        )
         for variable in variables:
             if self._use_weight_decay(variable):
                 value = variable.value
@@ -551,12 +432,14 @@ class Optimizer(Trackable):
 
     def _update_model_variables_moving_average(self, trainable_variables):
         not_first = ops.not_equal(self.iterations, 0)
-        momenta = _PerDtype(lambda dtype: ops.multiply(ops.cast(not_first, dtype), self.ema_momentum))
+        momenta = PerDtype(lambda dtype: ops.multiply(ops.cast(not_first, dtype), self.ema_momentum))
         for variable, average in zip(trainable_variables, self._model_variables_moving_average):
             if average is not None:
                 momentum = momenta[average.dtype]
                 average.assign(
-                    ops.add(ops.multiply(momentum, average.value), ops.multiply(ops.subtract(1, momentum), variable.value))
+                    ops.add(
+                        ops.multiply(momentum, average.value), ops.multiply(ops.subtract(1, momentum), variable.value)
+                    )
                 )
 
     def _overwrite_model_variables_with_average_value(self, trainable_variables):
@@ -647,54 +530,3 @@ class Optimizer(Trackable):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
-
-
-# -- helpers ---------------------------------------------------------------------------------
-
-
-class _PerDtype(dict):
-    """Per-step constants computed once per dtype (most models have one)."""
-
-    def __init__(self, compute):
-        super().__init__()
-        self._compute = compute
-
-    def __missing__(self, dtype):
-        value = self[dtype] = self._compute(dtype)
-        return value
-
-
-def _read_storage(variable):
-    return variable._value
-
-
-def global_norm(value_list):
-    """The L2 norm of all tensors in `value_list` together (None entries skipped)."""
-    return ops.sqrt(ops.sum(ops.stack([ops.sum(ops.square(v)) for v in value_list if v is not None])))
-
-
-def clip_by_global_norm(value_list, clip_norm):
-    """Scales `value_list` so that its global norm is at most `clip_norm` (NaN if the norm is not finite)."""
-    norm = global_norm(value_list)
-    scale = ops.multiply(clip_norm, ops.minimum(ops.divide(1.0, norm), 1.0 / clip_norm))
-    # Adding (norm - norm) turns the scale into NaN when the norm is inf or NaN, as Keras 3.
-    scale = ops.add(scale, ops.subtract(norm, norm))
-    return [v if v is None else ops.multiply(v, scale) for v in value_list]
-
-
-def _floatx():
-    from kbridge import config
-
-    return config.floatx()
-
-
-def _float_rate(learning_rate):
-    # Python and NumPy numbers, and 0-d arrays; Keras 3 takes Python floats only.
-    is_number = isinstance(learning_rate, (int, float)) or getattr(learning_rate, "shape", None) == ()
-    if isinstance(learning_rate, bool) or not is_number:
-        raise ValueError(
-            "Argument `learning_rate` should be float, or an instance of LearningRateSchedule, or a callable (that "
-            "takes in the current iteration value and returns the corresponding learning rate value). "
-            f"Received instead: learning_rate={learning_rate}"
-        )
-    return float(learning_rate)

@@ -1,7 +1,8 @@
 """RMSprop."""
 
 from kbridge import ops
-from kbridge.optimizers.optimizer import Optimizer, _PerDtype
+from kbridge.optimizers._helpers import PerDtype
+from kbridge.optimizers.optimizer import Optimizer
 
 
 class RMSprop(Optimizer):
@@ -47,7 +48,7 @@ class RMSprop(Optimizer):
 
     def _update_many(self, grads, variables, learning_rate):
         index, dtypes = self._trainable_variables_indices, self._dtypes
-        rates = _PerDtype(lambda dtype: ops.cast(learning_rate, dtype))
+        rates = PerDtype(lambda dtype: ops.cast(learning_rate, dtype))
         rho, momentum, epsilon = self.rho, self.momentum, self.epsilon
         for grad, variable in zip(grads, variables):
             i = index[id(variable)]

@@ -317,7 +317,7 @@ class Trainer:
                 for batch in batches:
                     step_logs = train_function(batch)
                 logs = _to_python(step_logs)
-                callback_list.on_train_batch_end(end - 1, logs)
+                callback_list.on_train_batch_end(end, logs)
                 if self.stop_training:
                     break
             if getattr(iterator, "ran_out_of_data", False):

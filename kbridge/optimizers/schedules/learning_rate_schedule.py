@@ -16,7 +16,9 @@ class LearningRateSchedule:
     """Base class: subclasses implement `__call__(step)` and `get_config()`."""
 
     def __call__(self, step):
-        raise NotImplementedError(f"Learning rate schedule '{type(self).__name__}' must override `__call__(self, step)`.")
+        raise NotImplementedError(
+            f"Learning rate schedule '{type(self).__name__}' must override `__call__(self, step)`."
+        )
 
     def get_config(self):
         raise NotImplementedError(
@@ -123,7 +125,13 @@ class PolynomialDecay(LearningRateSchedule):
     """
 
     def __init__(
-        self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0, cycle=False, name="PolynomialDecay"
+        self,
+        initial_learning_rate,
+        decay_steps,
+        end_learning_rate=0.0001,
+        power=1.0,
+        cycle=False,
+        name="PolynomialDecay",
     ):
         _check_positive("decay_steps", decay_steps)
         self.initial_learning_rate = initial_learning_rate
@@ -281,7 +289,9 @@ class CosineDecayRestarts(LearningRateSchedule):
             restart = ops.floor(fraction)
             fraction = ops.subtract(fraction, restart)
         else:
-            restart = ops.floor(ops.divide(ops.log(ops.subtract(1.0, ops.multiply(fraction, 1.0 - t_mul))), ops.log(t_mul)))
+            restart = ops.floor(
+                ops.divide(ops.log(ops.subtract(1.0, ops.multiply(fraction, 1.0 - t_mul))), ops.log(t_mul))
+            )
             done = ops.divide(ops.subtract(1.0, ops.power(t_mul, restart)), ops.subtract(1.0, t_mul))
             fraction = ops.divide(ops.subtract(fraction, done), ops.power(t_mul, restart))
         m_factor = ops.power(ops.cast(self._m_mul, dtype), restart)
