@@ -6,7 +6,6 @@ import pytest
 
 import kbridge
 from kbridge import metrics as M
-from kbridge import ops
 from kbridge.backend import registry
 
 

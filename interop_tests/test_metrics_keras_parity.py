@@ -111,6 +111,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("class_name,kwargs,kind", CASES, ids=[f"{c}-{i}" for i, (c, _, _) in enumerate(CASES)])
+@pytest.mark.filterwarnings("ignore:More independent predictors:UserWarning")  # Keras's, at reset
 def test_values_match_keras(class_name, kwargs, kind):
     rng = np.random.default_rng(7)
     with kbridge.backend.use("numpy"):

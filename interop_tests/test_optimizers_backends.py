@@ -93,6 +93,14 @@ def test_stateless_apply_under_jax_jit_equals_apply():
         np.testing.assert_array_equal(variables[0].numpy(), INITIAL[0])  # pure: nothing assigned
 
 
+def _tf_step(tf, optimizer, variables):
+    @tf.function
+    def step(grads):
+        optimizer.apply(grads, variables)
+
+    return step
+
+
 def test_apply_inside_tf_function():
     _skip_missing("tensorflow")
     import tensorflow as tf
@@ -105,10 +113,7 @@ def test_apply_inside_tf_function():
             optimizer.build(variables)
             storages = [v._value for v in variables]
 
-            @tf.function
-            def step(grads, optimizer=optimizer, variables=variables):
-                optimizer.apply(grads, variables)
-
+            step = _tf_step(tf, optimizer, variables)
             for grads in GRADS:
                 step([tf.constant(g) for g in grads])
         assert int(optimizer._iterations.numpy()) == 3

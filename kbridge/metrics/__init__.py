@@ -109,7 +109,9 @@ def deserialize(config, custom_objects=None):
     """Returns the metric (object or function) described by a `serialize()` config."""
     from kbridge.saving import serialization_lib
 
-    return serialization_lib.deserialize_keras_object(config, module_objects=ALL_OBJECTS_DICT, custom_objects=custom_objects)
+    return serialization_lib.deserialize_keras_object(
+        config, module_objects=ALL_OBJECTS_DICT, custom_objects=custom_objects
+    )
 
 
 def get(identifier):

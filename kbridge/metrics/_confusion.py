@@ -58,7 +58,10 @@ def update_confusion_matrix_variables(variables, y_true, y_pred, thresholds, top
             out by epsilon, as AUC does).
     """
     if multi_label and label_weights is not None:
-        raise ValueError("`label_weights` for multilabel data should be handled outside of `update_confusion_matrix_variables` when `multi_label` is True.")  # fmt: skip
+        raise ValueError(
+            "`label_weights` for multilabel data should be handled outside of "
+            "`update_confusion_matrix_variables` when `multi_label` is True."
+        )
     invalid = [key for key in variables if key not in _KEYS]
     if invalid or not variables:
         raise ValueError(f'Invalid keys: "{invalid}". Valid variable key options are: "{list(_KEYS)}"')
@@ -80,7 +83,8 @@ def update_confusion_matrix_variables(variables, y_true, y_pred, thresholds, top
         keep = (Ellipsis, slice(class_id, class_id + 1))
         y_true, y_pred = ops.getitem(y_true, keep), ops.getitem(y_pred, keep)
     if label_weights is not None:
-        label_weights = ops.broadcast_to(ops.expand_dims(ops.convert_to_tensor(label_weights, dtype), 0), ops.shape(y_pred))
+        label_weights = ops.expand_dims(ops.convert_to_tensor(label_weights, dtype), 0)
+        label_weights = ops.broadcast_to(label_weights, ops.shape(y_pred))
     if sample_weight is not None:
         sample_weight = ops.broadcast_to(sample_weight, ops.shape(y_pred))
     if thresholds_distributed_evenly:

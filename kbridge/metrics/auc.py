@@ -21,7 +21,8 @@ def _curve(key):
 def _summation(key):
     if not isinstance(key, str) or key.lower() not in _SUMMATIONS or key not in (key.lower(), key.capitalize()):
         raise ValueError(
-            f'Invalid AUC summation method value: "{key}". Expected values are ["interpolation", "majoring", "minoring"]'
+            f'Invalid AUC summation method value: "{key}". '
+            'Expected values are ["interpolation", "majoring", "minoring"]'
         )
     return key.lower()
 
@@ -48,8 +49,10 @@ class AUC(Metric):
         from_logits: whether `y_pred` holds logits (a sigmoid is applied).
     """
 
-    def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation", name=None, dtype=None,
-                 thresholds=None, multi_label=False, num_labels=None, label_weights=None, from_logits=False):  # fmt: skip
+    def __init__(
+        self, num_thresholds=200, curve="ROC", summation_method="interpolation", name=None, dtype=None,
+        thresholds=None, multi_label=False, num_labels=None, label_weights=None, from_logits=False,
+    ):  # fmt: skip
         self._direction = "up"
         self._init_from_thresholds = thresholds is not None
         if thresholds is not None:
@@ -60,7 +63,9 @@ class AUC(Metric):
             )
         else:
             if num_thresholds <= 1:
-                raise ValueError(f"Argument `num_thresholds` must be an integer > 1. Received: num_thresholds={num_thresholds}")
+                raise ValueError(
+                    f"Argument `num_thresholds` must be an integer > 1. Received: num_thresholds={num_thresholds}"
+                )
             self.num_thresholds = num_thresholds
             thresholds = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
             self._thresholds_distributed_evenly = True
@@ -106,7 +111,9 @@ class AUC(Metric):
         self._built = True
 
     def _label_weights(self):
-        return None if self.label_weights is None else ops.convert_to_tensor(self.label_weights, dtype=self.true_positives.dtype)
+        if self.label_weights is None:
+            return None
+        return ops.convert_to_tensor(self.label_weights, dtype=self.true_positives.dtype)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         """Adds the batch's (weighted) counts at each threshold."""
@@ -142,7 +149,8 @@ class AUC(Metric):
         prec_slope = ops.divide_no_nan(dtp, ops.maximum(dp, 0.0))
         intercept = ops.subtract(tail(tp), ops.multiply(prec_slope, tail(p)))
         both_positive = ops.logical_and(ops.greater(head(p), 0.0), ops.greater(tail(p), 0.0))
-        safe_p_ratio = ops.where(both_positive, ops.divide_no_nan(head(p), ops.maximum(tail(p), 0.0)), ops.ones_like(tail(p)))
+        p_ratio = ops.divide_no_nan(head(p), ops.maximum(tail(p), 0.0))
+        safe_p_ratio = ops.where(both_positive, p_ratio, ops.ones_like(tail(p)))
         increment = ops.divide_no_nan(
             ops.multiply(prec_slope, ops.add(dtp, ops.multiply(intercept, ops.log(safe_p_ratio)))),
             ops.maximum(ops.add(tail(tp), tail(fn)), 0.0),

@@ -31,7 +31,8 @@ class FBetaScore(Metric):
             )
         if not isinstance(beta, float):
             raise ValueError(
-                f"Invalid `beta` argument value. It should be a Python float. Received: beta={beta} of type '{type(beta)}'"
+                "Invalid `beta` argument value. It should be a Python float. "
+                f"Received: beta={beta} of type '{type(beta)}'"
             )
         if beta <= 0.0:
             raise ValueError(f"Invalid `beta` argument value. It should be > 0. Received: beta={beta}")
@@ -43,7 +44,8 @@ class FBetaScore(Metric):
                 )
             if threshold > 1.0 or threshold <= 0.0:
                 raise ValueError(
-                    f"Invalid `threshold` argument value. It should verify 0 < threshold <= 1. Received: threshold={threshold}"
+                    "Invalid `threshold` argument value. It should verify 0 < threshold <= 1. "
+                    f"Received: threshold={threshold}"
                 )
         self.average = average
         self.beta = beta
@@ -107,7 +109,8 @@ class FBetaScore(Metric):
         precision = ops.divide(tp, ops.add(ops.add(tp, fp), eps))
         recall = ops.divide(tp, ops.add(ops.add(tp, fn), eps))
         beta_sq = self.beta**2
-        mean = ops.divide(ops.multiply(precision, recall), ops.add(ops.add(ops.multiply(beta_sq, precision), recall), eps))
+        denominator = ops.add(ops.add(ops.multiply(beta_sq, precision), recall), eps)
+        mean = ops.divide(ops.multiply(precision, recall), denominator)
         score = ops.multiply(mean, 1.0 + beta_sq)
         if self.average == "weighted":
             weights = self.intermediate_weights.value

@@ -192,8 +192,10 @@ class OneHotIoU(IoU):
 
     def __init__(self, num_classes, target_class_ids, name=None, dtype=None, ignore_class=None, sparse_y_pred=False,
                  axis=-1):  # fmt: skip
-        super().__init__(num_classes=num_classes, target_class_ids=target_class_ids, name=name, dtype=dtype,
-                         ignore_class=ignore_class, sparse_y_true=False, sparse_y_pred=sparse_y_pred, axis=axis)  # fmt: skip
+        super().__init__(
+            num_classes=num_classes, target_class_ids=target_class_ids, name=name, dtype=dtype,
+            ignore_class=ignore_class, sparse_y_true=False, sparse_y_pred=sparse_y_pred, axis=axis,
+        )  # fmt: skip
 
     def get_config(self):
         """Returns {"num_classes", "target_class_ids", "name", "dtype", "ignore_class", "sparse_y_pred", "axis"}."""

@@ -144,7 +144,8 @@ class R2Score(Metric):
             )
         if num_regressors < 0:
             raise ValueError(
-                f"Invalid value for argument `num_regressors`. Expected a value >= 0. Received: num_regressors={num_regressors}"
+                "Invalid value for argument `num_regressors`. Expected a value >= 0. "
+                f"Received: num_regressors={num_regressors}"
             )
         self.class_aggregation = class_aggregation
         self.num_regressors = num_regressors

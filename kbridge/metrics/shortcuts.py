@@ -3,11 +3,10 @@
 Keras 3 picks the meaning of "accuracy" from the shapes of the first batch's target
 and output (`keras/src/trainers/compile_utils.py`), not from the loss:
 
-| target / output shapes                                          | "accuracy" is               | "crossentropy" is                  |
-|-----------------------------------------------------------------|-----------------------------|------------------------------------|
-| output's last dim is 1                                          | `BinaryAccuracy`            | `binary_crossentropy`              |
-| target has lower rank, or target's last dim is 1 (output's > 1) | `SparseCategoricalAccuracy` | `sparse_categorical_crossentropy`  |
-| otherwise                                                       | `CategoricalAccuracy`       | `categorical_crossentropy`         |
+- the output's last dim is 1: `BinaryAccuracy` (and "crossentropy" is binary crossentropy);
+- else the target has a lower rank than the output, or a last dim of 1:
+  `SparseCategoricalAccuracy` (sparse categorical crossentropy);
+- otherwise `CategoricalAccuracy` (categorical crossentropy).
 
 When the shapes are not known, the loss decides instead (Keras 2's rule): a binary
 crossentropy loss gives the binary variant, a sparse categorical one the sparse
@@ -65,13 +64,14 @@ def is_binary_or_sparse_categorical(y_true, y_pred):
     """
     true_shape, pred_shape = _shape(y_true), _shape(y_pred)
     is_binary = pred_shape[-1] == 1
-    is_sparse = len(true_shape) < len(pred_shape) or (true_shape[-1] == 1 and pred_shape[-1] is not None and pred_shape[-1] > 1)
+    wide = pred_shape[-1] is not None and pred_shape[-1] > 1
+    is_sparse = len(true_shape) < len(pred_shape) or (true_shape[-1] == 1 and wide)
     return is_binary, is_sparse
 
 
 def _kind(y_true, y_pred, loss):
     """"binary", "sparse" or "categorical", from the shapes when known, else from the loss."""
-    if _shape(y_true) is not None and _shape(y_pred) is not None:
+    if _shape(y_true) and _shape(y_pred):  # known, and not scalars
         is_binary, is_sparse = is_binary_or_sparse_categorical(y_true, y_pred)
         return "binary" if is_binary else "sparse" if is_sparse else "categorical"
     name = _loss_name(loss)

@@ -42,7 +42,9 @@ class Trainer:
         """Configures training.
 
         Args:
-            optimizer: name, `kbridge.optimizers.Optimizer`, or config.
+            optimizer: name, `kbridge.optimizers.Optimizer`, or config; or the model's
+                framework's own: an optax `GradientTransformation` (JAX), a `torch.optim`
+                class or factory `params -> torch.optim.Optimizer` (torch).
             loss: loss name/object/function, or a list/dict with one per output.
             loss_weights: scalar weights per output (list or dict).
             metrics: metrics (names such as "accuracy" resolve from the loss and shapes),
@@ -59,7 +61,7 @@ class Trainer:
 
         from kbridge import losses as losses_module
 
-        self.optimizer = optimizers.get(optimizer)
+        self.optimizer = _resolve_optimizer(optimizers, optimizer, self._training_backend().NAME)
         for entry in tree.flatten(loss):
             if entry is not None:
                 losses_module.get(entry)  # unknown names fail here, not at the first batch
@@ -419,6 +421,51 @@ class Trainer:
         if not getattr(self, "_functions", None):
             self._functions = {}
         return tree.map_structure(ops.convert_to_numpy, self._make_function("predict")((x,)))
+
+
+# The framework of a native optimizer, from the root of its module (duck typing, no import).
+_NATIVE_OPTIMIZER_ROOTS = {"optax": "jax", "jax": "jax", "torch": "torch"}
+_NATIVE_OPTIMIZER_EXAMPLES = {
+    "jax": "an optax GradientTransformation (e.g. optax.adamw(1e-3))",
+    "torch": "a torch.optim class or factory (e.g. torch.optim.AdamW)",
+}
+
+
+def _resolve_optimizer(optimizers, identifier, backend_name):
+    """`optimizers.get(identifier)`, else the model's framework's native optimizer wrapped
+    by `kbridge.adapters.<fw>.native_optimizer.wrap`."""
+    try:
+        return optimizers.get(identifier)
+    except ValueError:
+        if identifier is None or isinstance(identifier, (str, dict)):
+            raise
+    framework = getattr(identifier, "_kbridge_native_framework", None)
+    if framework is None:
+        for obj in (getattr(identifier, "func", None), identifier):  # functools.partial: its function
+            module = getattr(obj, "__module__", None) if isinstance(obj, type) or callable(obj) else None
+            for name in (module, type(obj).__module__):
+                framework = framework or _NATIVE_OPTIMIZER_ROOTS.get(str(name).split(".")[0])
+        if framework is None and hasattr(identifier, "init") and hasattr(identifier, "update"):
+            framework = "jax"  # an optax-style transformation made outside optax
+    if framework is not None and framework != backend_name:
+        raise ValueError(
+            f"compile: the optimizer {_describe(identifier)} is a {framework} optimizer, but the model lives on the "
+            f"{backend_name!r} backend. Either move the model first with `model.to_backend({framework!r})`, or pass "
+            f"an optimizer of the model's backend: a kbridge optimizer (e.g. kbridge.optimizers.AdamW(1e-3)), which "
+            f"trains on every backend{', or ' + _NATIVE_OPTIMIZER_EXAMPLES[backend_name] if backend_name in _NATIVE_OPTIMIZER_EXAMPLES else ''}."
+        )
+    if framework is None and not (callable(identifier) and backend_name in _NATIVE_OPTIMIZER_EXAMPLES):
+        raise ValueError(
+            f"Could not interpret optimizer identifier: {_describe(identifier)}. Expected a name, a kbridge optimizer or a "
+            f"config dict, or for a JAX / torch model {_NATIVE_OPTIMIZER_EXAMPLES['jax']} / "
+            f"{_NATIVE_OPTIMIZER_EXAMPLES['torch']}."
+        )
+    return registry.adapter_module(backend_name, "native_optimizer").wrap(identifier)
+
+
+def _describe(obj):
+    obj = getattr(obj, "func", obj)
+    return getattr(obj, "__qualname__", None) or type(obj).__qualname__
 
 
 def _concatenate_batches(outputs):

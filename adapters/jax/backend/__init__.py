@@ -262,3 +262,10 @@ __all__ = [  # noqa: RUF022
     "tril", "triu", "true_divide", "trunc", "unstack", "var", "vdot", "vstack", "where",
     "while_loop", "zeros", "zeros_like",
 ]
+
+
+def is_concrete(x):
+    """Whether `x` holds values now (not a tracer), so a cheap eager check may read it."""
+    import jax
+
+    return not isinstance(x, jax.core.Tracer)

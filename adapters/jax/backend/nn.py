@@ -147,12 +147,14 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     target = _t(target).astype(_INT32)
     if output.ndim < 1:
         raise ValueError(f"sparse_categorical_crossentropy: expected rank >= 1, received shape {output.shape}")
-    if target.ndim == output.ndim and target.shape[-1] == 1:
-        target = jnp.squeeze(target, axis=-1)
-    if target.shape != output.shape[:-1]:
+    class_axis = axis % output.ndim
+    if target.ndim == output.ndim and target.shape[class_axis] == 1:
+        target = jnp.squeeze(target, axis=class_axis)
+    expected = output.shape[:class_axis] + output.shape[class_axis + 1 :]
+    if target.shape != expected:
         raise ValueError(
-            "sparse_categorical_crossentropy: `target` must have the shape of `output` without its last axis, "
-            f"received target.shape={target.shape}, output.shape={output.shape}"
+            "sparse_categorical_crossentropy: `target` must have the shape of `output` without its class axis, "
+            f"received target.shape={target.shape}, output.shape={output.shape}, axis={axis}"
         )
     labels = jax.nn.one_hot(target, output.shape[axis], dtype=output.dtype, axis=axis)
     return -jnp.sum(labels * _log_probs(output, from_logits, axis), axis=axis)

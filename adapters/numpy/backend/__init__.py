@@ -248,3 +248,8 @@ def variable_assign(storage, value):
             f"Variable assign: the value has shape {value.shape} but the variable has shape {storage.shape}."
         )
     return value
+
+
+def is_concrete(x):
+    """NumPy arrays always hold values."""
+    return True

@@ -63,3 +63,8 @@ __all__ = ["NAME", "TENSOR_TYPES", "variable_assign", "variable_storage"]
 for _module in (_conv, _core, _math_ops, _nn, _numpy_elementwise, _numpy_reduce, _numpy_shape):
     __all__ += _module.__all__
 del _module
+
+
+def is_concrete(x):
+    """Whether `x` holds values now (eager execution, not a tf.function graph)."""
+    return tf.executing_eagerly()

@@ -35,3 +35,13 @@ __all__ = (
     + convolution.__all__
     + math_ops.__all__
 )
+
+
+def is_concrete(x):
+    """Whether `x` holds readable values now: eager, on the CPU (no device sync), not
+    inside torch.compile or a torch.func transform."""
+    import torch
+
+    if torch.compiler.is_compiling() or not isinstance(x, torch.Tensor) or x.device.type != "cpu":
+        return False
+    return not torch._C._functorch.is_functorch_wrapped_tensor(x)
