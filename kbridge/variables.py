@@ -172,8 +172,19 @@ class Variable(TensorOperators):
     def __repr__(self):
         return f"<Variable path={self.path} shape={self.shape} dtype={self.dtype} backend={self.backend}>"
 
-    # Variables are hashed by identity: they key stateless-call scopes.
-    __hash__ = object.__hash__
+    # Variables are hashed by identity: they key stateless-call scopes. A Python-level
+    # __hash__ (not object.__hash__, a C slot) is what torch.compile can trace.
+    def __hash__(self):
+        return id(self)
+
+    def __int__(self):
+        return int(self.numpy())
+
+    def __float__(self):
+        return float(self.numpy())
+
+    def __bool__(self):
+        return bool(self.numpy())
 
     def __eq__(self, other):
         return self is other

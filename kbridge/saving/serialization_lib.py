@@ -219,6 +219,8 @@ def _public_module(cls):
         return "keras.src.models.functional", "Functional"
     if cls.__name__ == "OpLayer":
         return "kbridge.ops", "OpLayer"
+    if parts[1:3] == ["optimizers", "schedules"]:
+        return "keras.optimizers.schedules", None
     if len(parts) > 1 and parts[1] in _KERAS_MODULES:
         return _KERAS_MODULES[parts[1]], None
     if len(parts) > 1 and parts[1] in ("models", "dtype_policies"):
