@@ -173,3 +173,16 @@ def test_shortcut_resolution_matches_keras():
             assert (type(ours).__name__, ours.name) == (type(theirs).__name__, theirs.name), (identifier, true_shape)
         theirs_loss = compile_utils.get_loss("ce", y_true, y_pred).fn.__name__
         assert kb_metrics.shortcuts.crossentropy_loss_name(y_true, y_pred) == theirs_loss
+
+
+@pytest.mark.parametrize("fn_name", ["binary_accuracy", "mean_squared_error", "categorical_hinge"])
+def test_keras_mean_metric_wrapper_configs_load(fn_name):
+    fn = getattr(keras.metrics, fn_name)
+    theirs = keras.metrics.MeanMetricWrapper(fn=fn, name="wrapped")
+    ours = kb_metrics.deserialize(keras.saving.serialize_keras_object(theirs))
+    assert type(ours) is kb_metrics.MeanMetricWrapper and ours._fn is getattr(kb_metrics, fn_name)
+    y_true = np.array([[1.0, 0.0], [0.0, 1.0]], "float32")
+    y_pred = np.array([[0.8, 0.3], [0.6, 0.9]], "float32")
+    theirs.update_state(y_true, y_pred)
+    ours.update_state(y_true, y_pred)
+    np.testing.assert_allclose(np.asarray(ours.result()), keras.ops.convert_to_numpy(theirs.result()), rtol=1e-6)

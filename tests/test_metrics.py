@@ -361,6 +361,25 @@ def test_custom_metric_variables_paths_and_tracking():
     assert [p for p, _ in holder.named_variables(include_all=True)] == ["scale", "tracker.total", "tracker.count"]
     assert holder.weights == [holder.scale] and holder.variables == [holder.scale]
 
+    class Pair(metrics.Metric):
+        def __init__(self):
+            super().__init__(name="pair")
+            self.inner = [metrics.Sum(), _Counter()]
+
+        def update_state(self, y):
+            for metric in self.inner:
+                metric.update_state(y)
+
+        def result(self):
+            return self.inner[0].result()
+
+    pair = Pair()
+    assert [p for p, _ in pair.named_variables(include_all=True)] == ["inner.0.total", "inner.1.hits"]
+    assert pair.variables == pair.inner[0].variables + pair.inner[1].variables
+    new_values = pair.stateless_update_state([v.numpy() for v in pair.variables], [2.0, 3.0])
+    assert [np.asarray(v).tolist() for v in new_values] == [5.0, [5.0, 3.0]]
+    assert float(pair.stateless_result(new_values)) == 5.0 and float(pair.result()) == 0.0
+
     class Broken(metrics.Metric):
         def __init__(self):
             self.v = self.add_variable((), "zeros")

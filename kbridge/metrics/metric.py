@@ -114,7 +114,7 @@ class Metric(Trackable):
     @property
     def variables(self):
         """The state variables: this metric's, then those of metrics it holds."""
-        return [v for _, v in self.named_variables()]
+        return [v for _, v in self.named_variables(include_all=True)]
 
     @property
     def dtype(self):

@@ -82,8 +82,7 @@ class Trainer:
         """Moves the model, its optimizer and metric state to backend `name`; steps are recompiled."""
         super().to_backend(name)
         for metric in self.metrics:
-            for variable in metric.variables:
-                variable.to_backend(name)
+            metric.to_backend(name)
         if getattr(self, "optimizer", None) is not None and self.optimizer.built:
             self.optimizer.to_backend(name)
         self._functions = {}
@@ -252,8 +251,7 @@ class Trainer:
                 y_spec = None if y is None else tree.map_structure(lambda a: KerasTensor(np.shape(a), _dtype_of(a)), y)
                 self._compile_metrics.build(y_spec, y_pred)
             for metric in self.metrics:
-                for variable in metric.variables:
-                    variable.to_backend(module.NAME)  # metrics made outside the model's backend
+                metric.to_backend(module.NAME)  # metrics made outside the model's backend
             if not self.optimizer.built:
                 self.optimizer.build(self.trainable_variables)
 
