@@ -68,3 +68,22 @@ del _module
 def is_concrete(x):
     """Whether `x` holds values now (eager execution, not a tf.function graph)."""
     return tf.executing_eagerly()
+
+
+def _let_tensorflow_differentiate_kbridge_variables():
+    # `tape.gradient(loss, model.trainable_variables)` in a native TF train_step:
+    # GradientTape treats objects carrying `_should_act_as_resource_variable` as
+    # resource variables and differentiates through their `handle`.
+    from kbridge.variables import Variable
+
+    def handle(self):
+        storage = self._value
+        if not isinstance(storage, tf.Variable):
+            raise AttributeError(f"Variable {self.path} lives on {self.backend}, not tensorflow: it has no handle.")
+        return storage.handle
+
+    Variable._should_act_as_resource_variable = True
+    Variable.handle = property(handle)
+
+
+_let_tensorflow_differentiate_kbridge_variables()
