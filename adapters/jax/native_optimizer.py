@@ -61,6 +61,9 @@ class OptaxOptimizer:
         self._treedef = None
         self._rate_index = None
         self._trainable_variables = []
+        # Before `build`: the rate `inject_hyperparams` starts from (None without it), and one set since.
+        self._initial_rate = _initial_rate(transformation)
+        self._pending_rate = None
         with use("jax"):
             self._iterations = Variable(0, dtype="int32", trainable=False, name="iteration")
 
@@ -84,6 +87,8 @@ class OptaxOptimizer:
         self._state_variables = created
         self._trainable_variables = variables
         self.built = True
+        if self._rate_index is not None and self._pending_rate is not None:
+            self.learning_rate, self._pending_rate = self._pending_rate, None
 
     def _check_backend(self, variables):
         jax_backend = registry.get("jax")
@@ -148,21 +153,25 @@ class OptaxOptimizer:
 
     @property
     def learning_rate(self):
-        """The rate held by `optax.inject_hyperparams` (a Variable); other transformations have none."""
-        if self._rate_index is None:
-            raise AttributeError(self._no_rate_message())
-        return self._state_variables[self._rate_index]
+        """The rate held by `optax.inject_hyperparams` (a Variable once built, a float before);
+        other transformations have none."""
+        if self._rate_index is not None:
+            return self._state_variables[self._rate_index]
+        if not self.built and self._initial_rate is not None:
+            return self._initial_rate if self._pending_rate is None else self._pending_rate
+        raise AttributeError(self._no_rate_message())
 
     @learning_rate.setter
     def learning_rate(self, value):
-        if self._rate_index is None:
+        if self._rate_index is not None:
+            variable = self._state_variables[self._rate_index]
+            variable.assign(jnp.asarray(value, dtype=variable.dtype))
+        elif not self.built and self._initial_rate is not None:
+            self._pending_rate = float(value)
+        else:
             raise ValueError(self._no_rate_message())
-        variable = self._state_variables[self._rate_index]
-        variable.assign(jnp.asarray(value, dtype=variable.dtype))
 
     def _no_rate_message(self):
-        if not self.built:
-            return f"Optimizer '{self.name}' is not built yet: its learning rate exists once training starts."
         return (
             f"Optimizer '{self.name}': this optax transformation keeps no learning rate in its state, so it cannot "
             "be read or set. Create it with `optax.inject_hyperparams`, e.g. "
@@ -176,27 +185,24 @@ class OptaxOptimizer:
     def finalize_variable_values(self, var_list):
         """Nothing to finalize (no EMA)."""
 
-    def save_own_variables(self, store):
-        """Writes the variables into `store` under "0", "1", ..."""
-        for index, variable in enumerate(self.variables):
-            store[str(index)] = variable.numpy()
-
-    def load_own_variables(self, store):
-        """Reads the variables written by `save_own_variables`."""
-        variables = self.variables
-        if len(store.keys()) != len(variables):
-            raise ValueError(
-                f"Optimizer '{self.name}' has {len(variables)} variables but the store holds {len(store.keys())}."
-            )
-        for index, variable in enumerate(variables):
-            variable.assign(store[str(index)])
-
     def get_config(self):
         """Returns `{"name": ...}`: an optax transformation is code and is not serialized."""
         return {"name": self.name}
 
     def __repr__(self):
         return f"<OptaxOptimizer name={self.name}, built={self.built}>"
+
+
+def _initial_rate(transformation):
+    """The `learning_rate` hyperparameter `transformation.init` creates (a float), or None."""
+    try:
+        keyed, _ = jax.tree_util.tree_flatten_with_path(transformation.init([]))
+    except Exception:  # noqa: BLE001 - a transformation that needs real parameters to initialize
+        return None
+    for key_path, leaf in keyed:
+        if _is_learning_rate(key_path):
+            return float(leaf)
+    return None
 
 
 def _is_learning_rate(key_path):

@@ -3,6 +3,7 @@
 import jax
 
 from kbridge.backend.stateless_scope import StatelessScope
+from kbridge.utils import tree
 
 
 def value_and_grad(fn, variables, has_aux=False):
@@ -34,12 +35,16 @@ def make_step(step_fn, state_variables, jit_compile=True, donate=True, kind="tra
 
     The state (model, optimizer and metric variables) goes in as arrays and comes
     back updated; its input buffers are donated so XLA updates them in place.
+    The outputs travel flat, so a dict of logs keeps its key order (a pytree dict
+    would come back sorted: "accuracy" before "loss").
     """
+    template = []  # the outputs' structure, recorded when tracing
 
     def pure(values, data):
         with StatelessScope(zip(state_variables, values)) as scope:
             outputs = step_fn(data)
-        return outputs, [scope.get_current_value(v) for v in state_variables]
+        template[:] = [tree.map_structure(lambda _: None, outputs)]
+        return tree.flatten(outputs), [scope.get_current_value(v) for v in state_variables]
 
     compiled = jax.jit(pure, donate_argnums=(0,) if donate else ()) if jit_compile else pure
 
@@ -47,6 +52,6 @@ def make_step(step_fn, state_variables, jit_compile=True, donate=True, kind="tra
         outputs, new_values = compiled([v._value for v in state_variables], data)
         for variable, value in zip(state_variables, new_values):
             variable._value = value
-        return outputs
+        return tree.pack_sequence_as(template[0], outputs)
 
     return run

@@ -61,6 +61,8 @@ class TorchOptimizer:
         self.torch_optimizer = None
         self._params = []
         self._trainable_variables = []
+        # Before `build`: the rate the optimizer will start from (None if unknown), and one set since.
+        self._initial_rate = _initial_rate(factory)
         self._pending_rate = None
         with use("torch"):
             self._iterations = Variable(0, dtype="int32", trainable=False, name="iteration")
@@ -74,7 +76,7 @@ class TorchOptimizer:
         params = [v._value for v in variables]
         for variable, param in zip(variables, params):
             if not isinstance(param, torch.nn.Parameter):
-                raise ValueError(
+                raise TypeError(
                     f"Optimizer '{self.name}': variable {variable.path} ({variable.dtype}) is not a trainable float "
                     "tensor, which torch.optim cannot update."
                 )
@@ -181,9 +183,12 @@ class TorchOptimizer:
     def learning_rate(self):
         """The first param group's `lr` (a float)."""
         if not self.built:
-            if self._pending_rate is not None:
-                return self._pending_rate
-            raise AttributeError(f"Optimizer '{self.name}' is not built yet: its learning rate exists once training starts.")
+            rate = self._initial_rate if self._pending_rate is None else self._pending_rate
+            if rate is not None:
+                return rate
+            raise AttributeError(
+                f"Optimizer '{self.name}' is not built yet: its learning rate exists once training starts."
+            )
         return float(self.torch_optimizer.param_groups[0]["lr"])
 
     @learning_rate.setter
@@ -207,8 +212,17 @@ class TorchOptimizer:
 
     def get_config(self):
         """Returns `{"name": ..., "learning_rate": ...}` (a torch optimizer is not serialized)."""
-        rate = self.learning_rate if self.built or self._pending_rate is not None else None
-        return {"name": self.name, "learning_rate": rate}
+        return {"name": self.name, "learning_rate": getattr(self, "learning_rate", None)}
 
     def __repr__(self):
         return f"<TorchOptimizer name={self.name}, built={self.built}>"
+
+
+def _initial_rate(factory):
+    """The `lr` of the optimizer `factory` makes, probed on a one-element parameter; None if unknown."""
+    try:
+        if isinstance(factory, torch.optim.Optimizer):
+            return float(factory.param_groups[0]["lr"])
+        return float(factory([torch.nn.Parameter(torch.zeros(1))]).param_groups[0]["lr"])
+    except Exception:  # noqa: BLE001 - a factory that needs the real parameters
+        return None

@@ -4,6 +4,9 @@ import torch
 
 from kbridge.utils import tree
 
+# The dispatch state's fields: class attributes of a `threading.local`, i.e. defaults
+# that enter a thread's instance `__dict__` only when first assigned.
+
 
 def _detach(value):
     return value.detach() if isinstance(value, torch.Tensor) else value

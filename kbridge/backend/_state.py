@@ -26,5 +26,11 @@ class _State(threading.local):
     # The `training` flag of the outermost layer call that set one.
     training = None
 
+    def __init__(self):
+        # Every field in each thread's own __dict__ from the start: torch.compile
+        # guards fail when a compiled frame first creates one by assignment.
+        for name in ("ops", "backend", "scope", "scope_fallback", "scope_losses", "outermost", "training"):
+            setattr(self, name, getattr(type(self), name))
+
 
 state = _State()

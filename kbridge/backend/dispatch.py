@@ -102,6 +102,7 @@ class _AutoDispatch:
 
 AUTO = _AutoDispatch()
 type(state).ops = AUTO
+state.ops = AUTO  # this thread's fields were set when `state` was created
 
 
 @contextlib.contextmanager

@@ -29,10 +29,12 @@ class Callback:
         """Called at the end of each epoch with the epoch's (and validation) logs."""
 
     def on_train_batch_begin(self, batch, logs=None):
-        """Called before each training batch."""
+        """Called before each training batch (by default calls `on_batch_begin`, as Keras)."""
+        self.on_batch_begin(batch, logs=logs)
 
     def on_train_batch_end(self, batch, logs=None):
-        """Called after each training batch with the running logs."""
+        """Called after each training batch with the running logs (by default calls `on_batch_end`)."""
+        self.on_batch_end(batch, logs=logs)
 
     def on_test_begin(self, logs=None):
         """Called at the start of `evaluate` (and of validation)."""
@@ -58,7 +60,7 @@ class Callback:
     def on_predict_batch_end(self, batch, logs=None):
         """Called after each prediction batch."""
 
-    # Keras 2 aliases, still called by Keras 3.
+    # Keras 2 names, reached through the default `on_train_batch_*` (as in Keras 3).
     def on_batch_begin(self, batch, logs=None):
         """Alias of `on_train_batch_begin`."""
 

@@ -220,6 +220,21 @@ class Model(Trainer, Layer):
             expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range,
         )  # fmt: skip
 
+    # -- weight files --------------------------------------------------------------------
+
+    def save_weights(self, filepath, overwrite=True):
+        """Saves the weights (and the compiled optimizer's state) to a `.weights.h5` file in
+        Keras 3's layout; the write is atomic (see `kbridge.saving.weights_file`)."""
+        from kbridge.saving import weights_file
+
+        weights_file.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False):
+        """Loads weights from a `.weights.h5` file (kbridge's or Keras 3's) or a `.keras` archive."""
+        from kbridge.saving import weights_file
+
+        weights_file.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
     # -- config --------------------------------------------------------------------------
 
     def get_config(self):

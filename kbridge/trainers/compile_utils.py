@@ -39,6 +39,16 @@ def _per_output(argument, output_names, what):
     return [argument] + [None] * (count - 1)
 
 
+def _per_output_weights(sample_weight, output_names):
+    """Sample weights as one entry per output: a list/tuple as is, a dict by output name,
+    anything else (one array, or None) shared by every output."""
+    if isinstance(sample_weight, dict):
+        return [sample_weight.get(name) for name in output_names]
+    if isinstance(sample_weight, (list, tuple)):
+        return list(sample_weight)
+    return [sample_weight] * len(output_names)
+
+
 def _as_loss(identifier):
     loss = losses_module.get(identifier)
     if isinstance(loss, losses_module.Loss):
@@ -64,9 +74,7 @@ class CompileLoss:
         names = self.output_names
         trues = _flat_outputs(y_true, names) if len(names) > 1 else [y_true]
         preds = _flat_outputs(y_pred, names) if len(names) > 1 else [y_pred]
-        weights = sample_weight if isinstance(sample_weight, (list, tuple, dict)) else [sample_weight] * len(names)
-        if isinstance(weights, dict):
-            weights = [weights.get(name) for name in names]
+        weights = _per_output_weights(sample_weight, names)
         total = None
         parts = {}
         for name, loss, weight, true, pred, sw in zip(names, self.losses, self.weights, trues, preds, weights):
@@ -122,6 +130,6 @@ class CompileMetrics:
         names = self.output_names
         trues = _flat_outputs(y_true, names) if len(names) > 1 else [y_true]
         preds = _flat_outputs(y_pred, names) if len(names) > 1 else [y_pred]
-        weights = sample_weight if isinstance(sample_weight, (list, tuple)) else [sample_weight] * len(names)
+        weights = _per_output_weights(sample_weight, names)
         for index, metric, weighted in self.metrics:
             metric.update_state(trues[index], preds[index], sample_weight=weights[index] if weighted else None)

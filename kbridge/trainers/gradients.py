@@ -30,5 +30,12 @@ def value_and_grad(fn, variables, has_aux=False):
     backends = {v._backend.NAME for v in variables}
     if len(backends) != 1:
         raise ValueError(f"value_and_grad: the variables live on several backends {sorted(backends)}; move the model first.")
-    hooks = registry.adapter_module(backends.pop(), "trainer")
+    name = backends.pop()
+    hooks = _HOOKS.get(name)
+    if hooks is None:
+        # Cached: an import inside a compiled step would break the graph every step.
+        hooks = _HOOKS[name] = registry.adapter_module(name, "trainer")
     return hooks.value_and_grad(fn, variables, has_aux)
+
+
+_HOOKS = {}

@@ -24,6 +24,10 @@ class Trainer:
     """Mixin giving `Model` Keras 3's training API."""
 
     _compiled = False
+    # Defaults until compile(): predict() runs on an uncompiled model.
+    run_eagerly = False
+    jit_compile = "auto"
+    steps_per_execution = 1
 
     # -- compile ---------------------------------------------------------------------------
 
@@ -56,16 +60,19 @@ class Trainer:
                 eager/tf.function; True also uses torch.compile / XLA on TF.
             auto_scale_loss: accepted for Keras compatibility.
         """
-        from kbridge import metrics as metrics_module
-        from kbridge import optimizers
-
         from kbridge import losses as losses_module
+        from kbridge import optimizers
 
         self.optimizer = _resolve_optimizer(optimizers, optimizer, self._training_backend().NAME)
         for entry in tree.flatten(loss):
             if entry is not None:
                 losses_module.get(entry)  # unknown names fail here, not at the first batch
-        self._compile_args = dict(loss=loss, loss_weights=loss_weights, metrics=metrics, weighted_metrics=weighted_metrics)
+        self._compile_args = {
+            "loss": loss,
+            "loss_weights": loss_weights,
+            "metrics": metrics,
+            "weighted_metrics": weighted_metrics,
+        }
         self._compile_loss = None
         self._compile_metrics = None
         self._loss_tracker = None  # created on the model's backend at the first batch
@@ -205,6 +212,7 @@ class Trainer:
         step = {"train": self.train_step, "test": self.test_step, "predict": self.predict_step}[kind]
         module = self._training_backend()
         hooks = registry.adapter_module(module.NAME, "trainer")
+        self._regularized_variables()  # fills its cache now: an attribute set inside torch.compile recompiles
         if self.run_eagerly:
             compiled = step
         else:
@@ -305,6 +313,9 @@ class Trainer:
         )  # fmt: skip
         self.stop_training = False
         callback_list.on_train_begin()
+        # A callback may move the start (BackupAndRestore resuming a run), as in Keras.
+        initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
+        self._initial_epoch = None
         logs = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
@@ -324,7 +335,8 @@ class Trainer:
                 self.stop_training = True
             epoch_logs = dict(logs)
             if val_iterator is not None and _should_validate(epoch, validation_freq):
-                val_logs = self._evaluate_iterator(val_iterator, callbacks=None)
+                # The fit's callbacks see validation as on_test_* hooks (Keras passes them to evaluate).
+                val_logs = self._evaluate_iterator(val_iterator, callbacks=callback_list)
                 epoch_logs.update({f"val_{name}": value for name, value in val_logs.items()})
             callback_list.on_epoch_end(epoch, epoch_logs)
             logs = epoch_logs
@@ -355,9 +367,11 @@ class Trainer:
     def _evaluate_iterator(self, iterator, callbacks, verbose=0):
         from kbridge.callbacks import CallbackList
 
-        callback_list = CallbackList(
-            callbacks, add_progbar=verbose != 0, verbose=verbose, epochs=1, steps=iterator.num_batches, model=self
-        )
+        callback_list = callbacks
+        if not isinstance(callbacks, CallbackList):
+            callback_list = CallbackList(
+                callbacks, add_progbar=verbose != 0, verbose=verbose, epochs=1, steps=iterator.num_batches, model=self
+            )
         self.reset_metrics()
         callback_list.on_test_begin()
         logs = {}
@@ -445,18 +459,19 @@ def _resolve_optimizer(optimizers, identifier, backend_name):
                 framework = framework or _NATIVE_OPTIMIZER_ROOTS.get(str(name).split(".")[0])
         if framework is None and hasattr(identifier, "init") and hasattr(identifier, "update"):
             framework = "jax"  # an optax-style transformation made outside optax
+    native = _NATIVE_OPTIMIZER_EXAMPLES.get(backend_name)
     if framework is not None and framework != backend_name:
         raise ValueError(
             f"compile: the optimizer {_describe(identifier)} is a {framework} optimizer, but the model lives on the "
             f"{backend_name!r} backend. Either move the model first with `model.to_backend({framework!r})`, or pass "
-            f"an optimizer of the model's backend: a kbridge optimizer (e.g. kbridge.optimizers.AdamW(1e-3)), which "
-            f"trains on every backend{', or ' + _NATIVE_OPTIMIZER_EXAMPLES[backend_name] if backend_name in _NATIVE_OPTIMIZER_EXAMPLES else ''}."
+            "an optimizer of the model's backend: a kbridge optimizer (e.g. kbridge.optimizers.AdamW(1e-3)), which "
+            f"trains on every backend{', or ' + native if native else ''}."
         )
-    if framework is None and not (callable(identifier) and backend_name in _NATIVE_OPTIMIZER_EXAMPLES):
+    if framework is None and not (callable(identifier) and native):
         raise ValueError(
-            f"Could not interpret optimizer identifier: {_describe(identifier)}. Expected a name, a kbridge optimizer or a "
-            f"config dict, or for a JAX / torch model {_NATIVE_OPTIMIZER_EXAMPLES['jax']} / "
-            f"{_NATIVE_OPTIMIZER_EXAMPLES['torch']}."
+            f"Could not interpret optimizer identifier: {_describe(identifier)}. Expected a name, a kbridge "
+            f"optimizer or a config dict; for a JAX model also {_NATIVE_OPTIMIZER_EXAMPLES['jax']}, for a torch "
+            f"model {_NATIVE_OPTIMIZER_EXAMPLES['torch']}."
         )
     return registry.adapter_module(backend_name, "native_optimizer").wrap(identifier)
 
