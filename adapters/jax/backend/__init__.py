@@ -269,3 +269,14 @@ def is_concrete(x):
     import jax
 
     return not isinstance(x, jax.core.Tracer)
+
+
+def _let_jax_read_kbridge_variables():
+    # `jax_array * variable` inside jit must read the variable's current (possibly
+    # traced) value, not bake in a NumPy copy through `__array__`.
+    from kbridge.variables import Variable
+
+    Variable.__jax_array__ = lambda self: self.value
+
+
+_let_jax_read_kbridge_variables()

@@ -85,5 +85,11 @@ def _let_tensorflow_differentiate_kbridge_variables():
     Variable._should_act_as_resource_variable = True
     Variable.handle = property(handle)
 
+    # `tf_tensor * variable` (in graphs too) reads the value instead of going through NumPy.
+    def convert(value, dtype=None, name=None, as_ref=False):
+        return tf.convert_to_tensor(value.value, dtype=dtype, name=name)
+
+    tf.register_tensor_conversion_function(Variable, convert)
+
 
 _let_tensorflow_differentiate_kbridge_variables()
