@@ -1,9 +1,7 @@
 """`kbridge.constraints`: projections applied to weights after each optimizer step (Keras 3)."""
 
-import inspect
-
 from kbridge.constraints.constraints import Constraint, MaxNorm, MinMaxNorm, NonNeg, UnitNorm
-from kbridge.initializers._objects import deserialize_object, serialize_object
+from kbridge.initializers._objects import deserialize_object, get_object, serialize_object
 from kbridge.utils.naming import to_snake_case
 
 max_norm = MaxNorm
@@ -32,15 +30,7 @@ def get(identifier):
     Raises:
         ValueError: unknown name (the message lists the valid ones) or a non-callable.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if inspect.isclass(identifier):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}")
+    return get_object(identifier, deserialize, "constraint")
 
 
 __all__ = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "deserialize", "get", "max_norm",

@@ -102,3 +102,20 @@ def unknown(kind, name, objects):
         f"Valid {kind} names are: {sorted(objects)}. Custom {kind}s must be passed "
         "as objects, through `custom_objects`, or registered with `register_keras_serializable`."
     )
+
+
+def get_object(identifier, deserialize, kind):
+    """The shared `get`: None passes, names/dicts deserialize, classes instantiate, callables pass.
+
+    Raises:
+        ValueError: anything else, naming `kind`.
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier)
+    if inspect.isclass(identifier):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}")

@@ -5,7 +5,6 @@ here: cosine similarity (a metric reports +1 for aligned vectors, the loss -1) a
 `ignore_class` handling of sparse crossentropy.
 """
 
-
 from kbridge import ops
 from kbridge.losses import (  # noqa: F401 - re-exported for the metric classes
     binary_crossentropy,

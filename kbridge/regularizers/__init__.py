@@ -1,8 +1,6 @@
 """`kbridge.regularizers`: weight/activity penalties (Keras 3 `keras.regularizers`)."""
 
-import inspect
-
-from kbridge.initializers._objects import deserialize_object, serialize_object
+from kbridge.initializers._objects import deserialize_object, get_object, serialize_object
 from kbridge.regularizers.regularizers import L1, L1L2, L2, OrthogonalRegularizer, Regularizer
 from kbridge.utils.naming import to_snake_case
 
@@ -32,15 +30,7 @@ def get(identifier):
     Raises:
         ValueError: unknown name (the message lists the valid ones) or a non-callable.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if inspect.isclass(identifier):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
+    return get_object(identifier, deserialize, "regularizer")
 
 
 __all__ = ["L1", "L1L2", "L2", "OrthogonalRegularizer", "Regularizer", "deserialize", "get", "l1", "l1_l2", "l2",
