@@ -5,6 +5,7 @@ bool/uint8/int32/float32/bfloat16 plus weak Python scalars; float64 is checked o
 numpy/torch/tensorflow here and on JAX in a subprocess with JAX_ENABLE_X64=1.
 """
 
+import contextlib
 import itertools
 import os
 import subprocess
@@ -156,9 +157,7 @@ CAST_DTYPES_64 = ["int64", "float64", "uint16", "uint32"]
 @pytest.mark.parametrize("dtype", CAST_DTYPES + CAST_DTYPES_64)
 def test_cast_round_trip_names(bk, dtype):
     """`ops.dtype(cast(x, d)) == d` for every standard name (64-bit ones: not on JAX without x64)."""
-    if bk.name == "jax" and dtype in ("int64", "float64"):
-        pytest.skip("JAX without x64 has no 64-bit dtypes; float64 on JAX: test_float64_jax_x64_subprocess")
-    with use(bk.name):
+    with _x64_if_jax(bk.name, dtype in ("int64", "float64")), use(bk.name):
         out = ops.cast(ops.convert_to_tensor(np.array([0.0, 1.0, 2.0], np.float32)), dtype)
         got = ops.dtype(out)
         values = ops.convert_to_numpy(ops.cast(out, "float32"))
@@ -211,9 +210,17 @@ def _float64_checks(name):
 
 
 def test_float64(bk):
-    if bk.name == "jax":
-        pytest.skip("JAX runs without x64 in this process; covered by test_float64_jax_x64_subprocess")
-    _float64_checks(bk.name)
+    with _x64_if_jax(bk.name, True):
+        _float64_checks(bk.name)
+
+
+def _x64_if_jax(name, needed):
+    """JAX has 64-bit dtypes only with x64 on: turn it on for this block (a context manager)."""
+    if name == "jax" and needed:
+        import jax
+
+        return jax.enable_x64(True)
+    return contextlib.nullcontext()
 
 
 def test_float64_jax_x64_subprocess():
