@@ -14,7 +14,8 @@ def _data():
     return x, y
 
 
-def _fit(model_class, backend):
+def _fit(model_class, backend, seed=0):
+    kbridge.utils.set_random_seed(seed)  # initial weights independent of test order
     with kbridge.backend.use(backend):
         model = model_class()
     model.compile(optimizer=kbridge.optimizers.Adam(0.05), loss="mse")
