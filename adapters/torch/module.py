@@ -104,12 +104,21 @@ class KbridgeModule(torch.nn.Module):
     def refresh(self):
         """Re-reads which variables are trainable; call it after changing `layer.trainable`.
 
-        Frozen weights keep their `nn.Parameter` (state_dict keys do not change) but are
-        passed to `stateless_call` as non-trainable values.
+        Frozen weights keep their `nn.Parameter` (state_dict keys do not change) but get
+        `requires_grad=False` (so `torch.optim` and DDP leave them alone) and are passed
+        to `stateless_call` as non-trainable values. Unfreezing needs `refresh()` too:
+        it turns `requires_grad` back on, which kbridge's own `fit` relies on as well.
         """
         index = {id(entry[0]): entry for entry in self._entries}
-        self._trainable = [index[id(v)][1:3] for v in self.model.trainable_variables]
+        trainable = self.model.trainable_variables
+        self._trainable = [index[id(v)][1:3] for v in trainable]
         self._non_trainable = [index[id(v)][1:3] for v in self.model.non_trainable_variables]
+        # Frozen weights stop asking for gradients: `torch.optim` over `parameters()`
+        # skips them (grad stays None) and DDP neither waits for nor reduces them.
+        wanted = {id(v) for v in trainable}
+        for variable, owner, leaf, is_parameter in self._entries:
+            if is_parameter:
+                owner._parameters[leaf].requires_grad_(id(variable) in wanted)
 
     @staticmethod
     def _read(owner, leaf):

@@ -17,6 +17,11 @@ def value_and_grad(fn, variables, has_aux=False):
 
     def run(*args, **kwargs):
         with torch.enable_grad():
+            for variable in variables:
+                # A variable unfrozen after to_module().refresh() froze its Parameter.
+                storage = variable.value
+                if storage.is_leaf and not storage.requires_grad and storage.is_floating_point():
+                    storage.requires_grad_(True)
             out = fn(*args, **kwargs)
             loss = out[0] if has_aux else out
             values = [v.value for v in variables]
