@@ -194,3 +194,12 @@ def test_adapter_package_import_does_not_load_optax_or_equinox():
         "[m for m in ('optax', 'equinox') if m in sys.modules]"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_optimizer_method_to_optax_is_the_bridge():
+    import jax.numpy as jnp
+
+    transform = kbridge.optimizers.SGD(0.1).to_optax()
+    params = {"w": jnp.ones(2)}
+    updates, _ = transform.update({"w": jnp.ones(2)}, transform.init(params), params)
+    np.testing.assert_allclose(np.asarray(updates["w"]), [-0.1, -0.1], rtol=1e-6)

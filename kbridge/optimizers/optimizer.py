@@ -375,6 +375,12 @@ class Optimizer(SlotTracker):
             [scope.get_current_value(v) for v in self._variables],
         )
 
+    def to_optax(self):
+        """Returns this optimizer as an `optax.GradientTransformation` with the same updates (needs jax)."""
+        from kbridge.adapters.jax import to_optax
+
+        return to_optax(self)
+
     def scale_loss(self, loss):
         """Multiplies `loss` by `loss_scale_factor` when set."""
         if self.loss_scale_factor is not None:
