@@ -2,6 +2,7 @@
 
 import jax
 
+from kbridge.adapters.jax import distribution as distribution_lib
 from kbridge.backend.stateless_scope import StatelessScope
 from kbridge.utils import tree
 
@@ -49,9 +50,19 @@ def make_step(step_fn, state_variables, jit_compile=True, donate=True, kind="tra
     compiled = jax.jit(pure, donate_argnums=(0,) if donate else ()) if jit_compile else pure
 
     def run(data):
-        outputs, new_values = compiled([v._value for v in state_variables], data)
+        values = [v._value for v in state_variables]
+        dist = distribution_lib.active()
+        if dist is not None:  # DataParallel: the state replicated over the mesh (batch: see place_batch)
+            values = distribution_lib.place_state(dist, values)
+        outputs, new_values = compiled(values, data)
         for variable, value in zip(state_variables, new_values):
             variable._value = value
         return tree.pack_sequence_as(template[0], outputs)
 
     return run
+
+
+def place_batch(data, kind="train"):
+    """Places a converted batch before the step: sharded along axis 0 under `DataParallel`."""
+    dist = distribution_lib.active()
+    return data if dist is None else distribution_lib.place_batch(dist, data, kind)

@@ -222,11 +222,14 @@ class Trainer:
                 jit = True
             compiled = hooks.make_step(step, self._state_variables(), jit_compile=jit, donate=kind != "predict", kind=kind)
 
+        place = getattr(hooks, "place_batch", None)  # adapter hook: device placement (kbridge.distribution)
+
         def run(batch):
             saved = state.backend
             state.backend = module
             try:
-                return compiled(tree.map_structure(lambda a: _to_tensor(module, a), batch))
+                data = tree.map_structure(lambda a: _to_tensor(module, a), batch)
+                return compiled(place(data, kind) if place is not None else data)
             finally:
                 state.backend = saved
 

@@ -1,0 +1,109 @@
+"""`kbridge.distribution.DataParallel` on the JAX backend, over 4 forced host CPU devices.
+
+The check runs in a subprocess: `XLA_FLAGS=--xla_force_host_platform_device_count=4` must be
+set before jax is imported, and this pytest process may already have imported it.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+pytest.importorskip("jax")
+
+SCRIPT = textwrap.dedent(
+    """
+    import json
+    import jax
+    import numpy as np
+
+    import kbridge
+    import kbridge.distribution
+    from kbridge import layers
+
+    assert jax.device_count() == 4, jax.devices()
+    rng = np.random.RandomState(0)
+    x = rng.randn(64, 8).astype("float32")
+    y = np.argmax(x @ rng.randn(8, 3), axis=1).astype("int32")
+    seen = []
+
+    class Recording(kbridge.Sequential):
+        def train_step(self, data):
+            # Runs inside jax.jit: the callback reports the step input's sharding at compile time.
+            jax.debug.inspect_array_sharding(data[0], callback=lambda s: seen.append(repr(s)))
+            return super().train_step(data)
+
+    def build():
+        kbridge.utils.set_random_seed(3)
+        with kbridge.backend.use("jax"):
+            model = Recording([kbridge.Input((8,)), layers.Dense(16, activation="relu"), layers.Dense(3)])
+        model.compile(optimizer=kbridge.optimizers.SGD(0.1, momentum=0.9),
+                      loss=kbridge.losses.SparseCategoricalCrossentropy(from_logits=True))
+        return model
+
+    single = build()
+    single.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)  # 8 steps
+    single_seen, seen[:] = list(seen), []
+
+    dist = kbridge.distribution.DataParallel()
+    assert kbridge.distribution.distribution() is None
+    with dist.scope():
+        assert kbridge.distribution.distribution() is dist
+        parallel = build()
+        parallel.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        kernel = parallel.layers[0].kernel.value
+        # Evaluation / prediction: a last partial batch (14 of 62) is replicated, not refused.
+        predict_diff = float(np.max(np.abs(parallel.predict(x[:62], batch_size=16, verbose=0)
+                                           - single.predict(x[:62], batch_size=16, verbose=0))))
+        from kbridge.adapters.jax import trainer as jax_trainer
+        placed = jax_trainer.place_batch((jax.numpy.asarray(x[:16]),), "train")[0]
+    assert kbridge.distribution.distribution() is None
+
+    diff = max(float(np.max(np.abs(a - b))) for a, b in zip(single.get_weights(), parallel.get_weights()))
+
+    # The global setting, and the clear error for a batch that does not split over 4 devices.
+    kbridge.distribution.set_distribution(dist)
+    try:
+        odd = build()
+        odd.fit(x[:60], y[:60], batch_size=6, epochs=1, shuffle=False, verbose=0)
+        error = None
+    except ValueError as exc:
+        error = str(exc)
+    finally:
+        kbridge.distribution.set_distribution(None)
+
+    print("RESULT " + json.dumps({
+        "diff": diff,
+        "predict_diff": predict_diff,
+        "single_seen": single_seen,
+        "parallel_seen": seen,
+        "placed_spec": list(placed.sharding.spec),
+        "placed_devices": len(placed.sharding.device_set),
+        "placed_shard_rows": sorted({s.data.shape[0] for s in placed.addressable_shards}),
+        "kernel_devices": len(kernel.sharding.device_set),
+        "kernel_replicated": kernel.sharding.is_fully_replicated,
+        "error": error,
+    }))
+    """
+)
+
+
+def test_data_parallel_fit_matches_single_device_and_shards_the_batch():
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
+    done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-4000:]
+    line = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")][-1]
+    result = json.loads(line[len("RESULT "):])
+
+    assert result["diff"] < 1e-5, result["diff"]
+    assert result["predict_diff"] < 1e-5, result["predict_diff"]
+    # The compiled step saw its batch sharded over the "batch" axis of 4 devices.
+    assert result["parallel_seen"] and all("batch" in s for s in result["parallel_seen"]), result["parallel_seen"]
+    assert result["single_seen"] and not any("batch" in s for s in result["single_seen"]), result["single_seen"]
+    assert result["placed_spec"] == ["batch"] and result["placed_devices"] == 4
+    assert result["placed_shard_rows"] == [4]  # 16 rows over 4 devices
+    assert result["kernel_devices"] == 4 and result["kernel_replicated"]
+    assert result["error"] is not None and "6 samples" in result["error"] and "4 devices" in result["error"]
