@@ -250,3 +250,24 @@ def test_structure_mismatches_name_the_path():
         fn.apply(fn.params, {}, x)
     # A failed load changes nothing.
     np.testing.assert_array_equal(model.layers[1].kernel.numpy(), fn.params["layers"]["1"]["kernel"])
+
+
+def test_apply_input_count_errors_and_positional_multi_inputs():
+    fn = to_function(make_model(dropout=False, batchnorm=False).to_backend("jax"))
+    x = x_data()
+    with pytest.raises(TypeError, match=r"takes 1 positional input argument\(s\) \(inputs\), but received 2"):
+        fn.apply(fn.params, fn.state, x, x)
+    with pytest.raises(TypeError, match="needs its input"):
+        fn.apply(fn.params, fn.state)
+    with pytest.raises(ValueError, match=r"expected shape \(None, 4\), received shape \(6, 5\)"):
+        jax.jit(fn.apply)(fn.params, fn.state, x_data(d=5))
+    with keras.backend.use("jax"):
+        a, b = layers.Input((4,)), layers.Input((2,))
+        two = keras.Model([a, b], layers.Dense(3)(layers.Concatenate()([a, b])))
+    fn2 = to_function(two)
+    first, second = x_data(), x_data(d=2)
+    positional, _ = fn2.apply(fn2.params, fn2.state, first, second)
+    listed, _ = fn2.apply(fn2.params, fn2.state, [first, second])
+    np.testing.assert_allclose(positional, listed)
+    with pytest.raises(ValueError, match=r"expects 2 input\(s\)"):
+        fn2.apply(fn2.params, fn2.state, first)

@@ -344,3 +344,22 @@ def test_stateless_call_under_jax_jit_and_grad():
     (value, new_state), grads = jax.jit(jax.value_and_grad(loss, has_aux=True))(trainable, state, *data)
     assert np.isfinite(float(value)) and len(new_state) == len(state)
     assert [tuple(g.shape) for g in grads] == [tuple(v.shape) for v in model.trainable_variables]
+
+
+def test_extra_positional_inputs_name_the_layer():
+    inputs = kbridge.Input((4,))
+    model = kbridge.Model(inputs, kbridge.layers.Dense(2)(inputs))
+    x = np.ones((2, 4), "float32")
+    with pytest.raises(TypeError, match=r'Layer "functional\w*" takes 1 positional input argument\(s\) \(inputs\), but received 2'):
+        model(x, x)
+    assert model(x, False).shape == (2, 2)  # `training` passed positionally still works
+
+
+def test_lossy_input_casts_are_refused():
+    inputs = kbridge.Input((4,))
+    model = kbridge.Model(inputs, kbridge.layers.Dense(2)(inputs))
+    with pytest.raises(ValueError, match=r'input 0 \("input_layer\w*"\) expects dtype float32, received complex64'):
+        model(np.ones((2, 4), "complex64"))
+    with pytest.raises(ValueError, match="expects dtype float32, received an array of dtype <U1"):
+        model(np.full((2, 4), "a"))
+    assert model(np.ones((2, 4), "int64")).dtype == np.float32  # ints are cast, as in Keras

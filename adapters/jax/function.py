@@ -15,6 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from kbridge.utils.call_inputs import pack_inputs
+
 __all__ = ["JaxFunction", "to_function", "load_into"]
 
 
@@ -147,7 +149,7 @@ class JaxFunction:
             )
         trainable = _flatten(params, self._trainable_paths, self._shapes, "params")
         non_trainable = _flatten(state, self._non_trainable_paths, self._shapes, "state")
-        inputs = jax.tree_util.tree_map(_to_jax, inputs)
+        inputs = jax.tree_util.tree_map(_to_jax, pack_inputs(self.model, inputs))
         outputs, new_values = self.model.stateless_call(trainable, non_trainable, *inputs, training=training, **kwargs)
         return outputs, _nest(self._non_trainable_paths, new_values)
 

@@ -37,6 +37,13 @@ class _CallInfo:
         self.arg_names = [
             name for name, p in params.items() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
         ][1:]
+        self.has_var_args = any(p.kind is p.VAR_POSITIONAL for p in params.values())
+        # Positional parameters that take tensors: those before `training`/`mask`.
+        self.n_tensor_args = len(self.arg_names)
+        for i, name in enumerate(self.arg_names):
+            if name in ("training", "mask"):
+                self.n_tensor_args = i
+                break
 
 
 def _call_info(cls):
@@ -389,6 +396,9 @@ class Layer(Trackable):
         return self._call_body(args, kwargs)
 
     def _outermost_call(self, args, kwargs, leaves):
+        info = self._call_info
+        if len(args) > info.n_tensor_args and not info.has_var_args:
+            self._check_positional_count(args)
         module = self._backend or dispatch.backend_for(leaves) or self._home_backend or dispatch.current_backend()
         args = self._convert_inputs(module, args, leaves)
         if self.input_spec is not None and self.built and args:
@@ -413,6 +423,18 @@ class Layer(Trackable):
             self._weightless = self._backend is None
         return outputs
 
+    def _check_positional_count(self, args):
+        """Rejects extra positional tensors, which Python would bind to `training` or `mask`."""
+        info = self._call_info
+        extra = args[info.n_tensor_args:]
+        if len(args) <= len(info.arg_names) and all(x is None or type(x) is bool for x in extra):
+            return  # e.g. `layer(x, True)`: training passed positionally
+        names = ", ".join(info.arg_names[: info.n_tensor_args]) or "none"
+        raise TypeError(
+            f'Layer "{self.name}" takes {info.n_tensor_args} positional input argument(s) ({names}), but received '
+            f"{len(args)}. Pass the inputs of a multi-input model as one list or dict: model([x1, x2])."
+        )
+
     def _convert_inputs(self, module, args, leaves):
         """Converts NumPy/list inputs to `module` tensors, casts floats to the compute
         dtype, and rejects tensors of another framework."""
@@ -431,7 +453,13 @@ class Layer(Trackable):
                     f'or move the model first: model.to_backend("{owner.NAME}").'
                 )
             if owner is not module:
-                x = module.convert_to_tensor(x)
+                try:
+                    x = module.convert_to_tensor(x)
+                except (TypeError, ValueError) as error:
+                    described = f"{type(x).__name__} of dtype {x.dtype}" if hasattr(x, "dtype") else type(x).__name__
+                    raise TypeError(
+                        f'Layer "{self.name}" could not convert an input ({described}) to a {module.NAME} tensor: {error}'
+                    ) from error
             if compute_dtype is not None:
                 dtype = module.dtype(x)
                 if dtype != compute_dtype and dtype in FLOAT_TYPES:

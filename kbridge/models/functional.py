@@ -276,8 +276,19 @@ class Functional(Model):
         for got, want in zip(shape, expected):
             if want is not None and isinstance(got, int) and got != want:
                 raise self._shape_error(ref, index, shape)
-        dtype = x.dtype if isinstance(x, KerasTensor) else ops.dtype(x)
+        try:
+            dtype = x.dtype if isinstance(x, KerasTensor) else ops.dtype(x)
+        except ValueError as error:
+            raise ValueError(
+                f'Model "{self.name}": input {index} ("{ref.name}") expects dtype {ref.dtype}, '
+                f"received an array of dtype {getattr(x, 'dtype', type(x).__name__)}."
+            ) from error
         if dtype != ref.dtype:
+            if _lossy_kind_change(dtype, ref.dtype):
+                raise ValueError(
+                    f'Model "{self.name}": input {index} ("{ref.name}") expects dtype {ref.dtype}, received {dtype}; '
+                    "casting would lose information. Convert the input explicitly."
+                )
             x = ops.cast(x, ref.dtype)
         return x
 
@@ -344,6 +355,13 @@ def _functional_subclass(cls):
     if new is None:
         new = _SUBCLASSES[cls] = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__})
     return new
+
+
+def _lossy_kind_change(received, expected):
+    """True for casts Keras would do silently but that drop information: complex to real, string to number."""
+    if received.startswith("complex") and not expected.startswith("complex"):
+        return True
+    return (received == "string") != (expected == "string")
 
 
 def _unpack_singleton(x):
