@@ -107,3 +107,96 @@ def test_data_parallel_fit_matches_single_device_and_shards_the_batch():
     assert result["placed_shard_rows"] == [4]  # 16 rows over 4 devices
     assert result["kernel_devices"] == 4 and result["kernel_replicated"]
     assert result["error"] is not None and "6 samples" in result["error"] and "4 devices" in result["error"]
+
+
+NATIVE_SCRIPT = textwrap.dedent(
+    """
+    import functools
+    import json
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+
+    import kbridge
+    import kbridge.distribution
+    from kbridge import layers
+    from kbridge.adapters.jax import to_function
+
+    assert jax.device_count() == 4, jax.devices()
+    rng = np.random.RandomState(0)
+    x = rng.randn(32, 8).astype("float32")
+    y = rng.randn(32, 3).astype("float32")
+
+    def build():
+        kbridge.utils.set_random_seed(5)
+        with kbridge.backend.use("jax"):
+            return kbridge.Sequential([kbridge.Input((8,)), layers.Dense(16, activation="tanh"), layers.Dense(3)])
+
+    fn = to_function(build())
+
+    def loss(params, state, xb, yb):
+        out, _ = fn.apply(params, state, xb)
+        return jnp.mean((out - yb) ** 2)
+
+    def sgd(params, grads):
+        return jax.tree_util.tree_map(lambda p, g: p - 0.1 * g, params, grads)
+
+    # Reference: 3 full-batch steps on one device.
+    full = fn.params
+    for _ in range(3):
+        full = sgd(full, jax.grad(loss)(full, fn.state, x, y))
+
+    # pmap: each device takes 8 rows; the gradients are averaged with pmean.
+    @functools.partial(jax.pmap, axis_name="devices")
+    def pmap_step(params, state, xb, yb):
+        grads = jax.lax.pmean(jax.grad(loss)(params, state, xb, yb), "devices")
+        return sgd(params, grads)
+
+    replicate = lambda tree: jax.tree_util.tree_map(lambda v: jnp.stack([v] * 4), tree)
+    params, state = replicate(fn.params), replicate(fn.state)
+    for _ in range(3):
+        params = pmap_step(params, state, x.reshape(4, 8, 8), y.reshape(4, 8, 3))
+    replicas_equal = all(bool(jnp.all(v == v[0])) for v in jax.tree_util.tree_leaves(params))
+    pmap_diff = max(float(jnp.max(jnp.abs(a[0] - b))) for a, b in
+                    zip(jax.tree_util.tree_leaves(params), jax.tree_util.tree_leaves(full)))
+
+    # jax.sharding: the batch sharded over a 1-D mesh, parameters replicated, one jit.
+    mesh = Mesh(np.array(jax.devices()), ("batch",))
+    rows, replicated = NamedSharding(mesh, P("batch")), NamedSharding(mesh, P())
+    step = jax.jit(lambda p, s, xb, yb: sgd(p, jax.grad(loss)(p, s, xb, yb)))
+    params = jax.device_put(fn.params, replicated)
+    state = jax.device_put(fn.state, replicated)
+    xs, ys = jax.device_put(x, rows), jax.device_put(y, rows)
+    for _ in range(3):
+        params = step(params, state, xs, ys)
+    sharded_diff = max(float(jnp.max(jnp.abs(a - b))) for a, b in
+                       zip(jax.tree_util.tree_leaves(params), jax.tree_util.tree_leaves(full)))
+    sharded_devices = len(jax.tree_util.tree_leaves(params)[0].sharding.device_set)
+
+    # DataParallel with run_eagerly=True trains like the compiled step.
+    def fitted(run_eagerly):
+        model = build()
+        model.compile(optimizer=kbridge.optimizers.SGD(0.1), loss="mse", run_eagerly=run_eagerly)
+        with kbridge.distribution.DataParallel().scope():
+            model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        return model.get_weights()
+
+    eager_diff = max(float(np.max(np.abs(a - b))) for a, b in zip(fitted(True), fitted(False)))
+    print("RESULT " + json.dumps({"pmap_diff": pmap_diff, "replicas_equal": replicas_equal,
+                                  "sharded_diff": sharded_diff, "sharded_devices": sharded_devices,
+                                  "eager_diff": eager_diff}))
+    """
+)
+
+
+def test_pmap_and_sharded_steps_of_to_function_equal_full_batch_steps():
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
+    done = subprocess.run([sys.executable, "-c", NATIVE_SCRIPT], env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-4000:]
+    line = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")][-1]
+    result = json.loads(line[len("RESULT "):])
+    assert result["replicas_equal"]
+    assert result["pmap_diff"] < 1e-5, result
+    assert result["sharded_diff"] < 1e-5 and result["sharded_devices"] == 4, result
+    assert result["eager_diff"] < 1e-5, result
