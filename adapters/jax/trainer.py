@@ -4,7 +4,12 @@ import jax
 
 from kbridge.adapters.jax import distribution as distribution_lib
 from kbridge.backend.stateless_scope import StatelessScope
+from kbridge import distribution as kbridge_distribution
 from kbridge.utils import tree
+
+# Multi-host JAX (`jax.distributed.initialize()`): process 0 alone shows the progress bar
+# and writes checkpoints.
+kbridge_distribution.register_process_info(lambda: (jax.process_index(), jax.process_count()))
 
 
 def value_and_grad(fn, variables, has_aux=False):

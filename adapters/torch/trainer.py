@@ -2,6 +2,8 @@
 
 import torch
 
+from kbridge.adapters.torch import distribution
+from kbridge.adapters.torch.distribution import begin_loop, end_epoch, wrap_step  # noqa: F401  (trainer hooks)
 from kbridge.utils import tree
 
 # The dispatch state's fields: class attributes of a `threading.local`, i.e. defaults
@@ -30,6 +32,9 @@ def value_and_grad(fn, variables, has_aux=False):
         grads = [None] * len(values)
         for index, grad in zip(wanted, found):
             grads[index] = grad
+        share = distribution.current_share()
+        if share is not None:  # inside a multi-process fit step: average over the processes
+            grads = distribution.all_reduce_gradients(grads, share)
         return tree.map_structure(_detach, out), grads
 
     return run

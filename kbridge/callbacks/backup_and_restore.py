@@ -5,6 +5,7 @@ import os
 import shutil
 import tempfile
 
+from kbridge import distribution
 from kbridge.callbacks.callback import Callback
 
 _COUNTERS_ATTR = "kbridge_training_metadata"
@@ -108,6 +109,9 @@ class BackupAndRestore(Callback):
     def _save_model(self):
         from kbridge.saving import weights_file
 
+        if distribution.process_index() != 0:
+            return  # every process restores from the backup; process 0 alone writes it
+
         os.makedirs(self.backup_dir, exist_ok=True)
         if self.double_checkpoint and os.path.exists(self._weights_path):
             shutil.copyfile(self._weights_path, self._prev_weights_path)
@@ -132,6 +136,8 @@ class BackupAndRestore(Callback):
         return False
 
     def on_train_end(self, logs=None):
+        if distribution.process_index() != 0:
+            return
         if self.delete_checkpoint and os.path.exists(self.backup_dir):
             shutil.rmtree(self.backup_dir)
 

@@ -4,6 +4,10 @@
 class Callback:
     """Base class: override any `on_*` hook. `self.model` and `self.params` are set by the loop."""
 
+    # Callbacks that only report or write files run on process 0 alone when several
+    # processes train together (see `kbridge.distribution.process_index`).
+    _chief_only = False
+
     def __init__(self):
         self.model = None
         self.params = {}

@@ -1,5 +1,6 @@
 """`CallbackList`: fans each hook out to the callbacks, adding History and the progress bar."""
 
+from kbridge import distribution
 from kbridge.callbacks.callback import Callback
 
 _HOOKS = (
@@ -39,6 +40,8 @@ class CallbackList(Callback):
             self.callbacks.append(History())
         if add_progbar and not any(isinstance(c, ProgbarLogger) for c in self.callbacks):
             self.callbacks.append(ProgbarLogger())
+        if distribution.process_index() != 0:
+            self.callbacks = [c for c in self.callbacks if not c._chief_only]
         self.set_params(params)
         if model is not None:
             self.set_model(model)

@@ -21,6 +21,8 @@ class CSVLogger(Callback):
         append: append to an existing file (its header is kept) instead of overwriting it.
     """
 
+    _chief_only = True
+
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
         self.sep = separator

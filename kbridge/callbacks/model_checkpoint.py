@@ -24,6 +24,8 @@ class ModelCheckpoint(MonitorCallback):
         initial_value_threshold: the value the monitored quantity must first beat.
     """
 
+    _chief_only = True
+
     def __init__(
         self,
         filepath,

@@ -7,6 +7,8 @@ from kbridge.utils.progbar import Progbar
 class ProgbarLogger(Callback):
     """Prints progress with ETA and running metrics."""
 
+    _chief_only = True
+
     def __init__(self):
         super().__init__()
         self.progbar = None

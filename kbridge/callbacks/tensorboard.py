@@ -27,6 +27,8 @@ class TensorBoard(Callback):
         update_freq: "epoch", "batch", or an int number of batches.
     """
 
+    _chief_only = True
+
     def __init__(
         self,
         log_dir="logs",

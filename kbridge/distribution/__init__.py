@@ -13,12 +13,27 @@ over a 1-D mesh named "batch" and the state is replicated. Every training batch 
 partial one included) must then split evenly over the devices: otherwise `fit` raises a
 `ValueError` naming the batch size and the device count (no padding).
 Other backends ignore the setting.
+
+Multi-process training (one process per device, as `torchrun` launches it) is detected by
+the adapters, which register how to read the process's index (`process_index()`,
+`num_processes()`). Under an initialised torch process group with more than one process,
+`fit`/`evaluate` on the torch backend split every batch over the processes, average the
+gradients, sum the metric states across processes and show the progress bar and write
+checkpoints on process 0 only (`kbridge/adapters/torch/distribution.py`).
 """
 
 import contextlib
 import threading
 
-__all__ = ["DataParallel", "Distribution", "distribution", "set_distribution"]
+__all__ = [
+    "DataParallel",
+    "Distribution",
+    "distribution",
+    "num_processes",
+    "process_index",
+    "register_process_info",
+    "set_distribution",
+]
 
 
 class Distribution:
@@ -77,3 +92,34 @@ def distribution():
     """The active distribution: the innermost `scope()`, else the global setting, else None."""
     active = getattr(_local, "distribution", _UNSET)
     return _global[0] if active is _UNSET else active
+
+
+_process_info_providers = []
+
+
+def register_process_info(provider):
+    """Registers `provider() -> (index, count) or None`, called by `process_index()`.
+
+    Adapters register one for their framework's multi-process runtime (a torch process
+    group, `jax.distributed`); the first provider that reports more than one process wins.
+    """
+    if provider not in _process_info_providers:
+        _process_info_providers.append(provider)
+
+
+def _process_info():
+    for provider in _process_info_providers:
+        info = provider()
+        if info is not None and info[1] > 1:
+            return info
+    return 0, 1
+
+
+def process_index():
+    """The index of this process among the training processes (0 when there is one)."""
+    return _process_info()[0]
+
+
+def num_processes():
+    """How many processes train together (1 outside multi-process training)."""
+    return _process_info()[1]

@@ -222,6 +222,9 @@ class Trainer:
                 jit = True
             compiled = hooks.make_step(step, self._state_variables(), jit_compile=jit, donate=kind != "predict", kind=kind)
 
+        wrap = getattr(hooks, "wrap_step", None)  # adapter hook: multi-process data parallelism
+        if wrap is not None:
+            compiled = wrap(compiled, kind, self)
         place = getattr(hooks, "place_batch", None)  # adapter hook: device placement (kbridge.distribution)
 
         def run(batch):
@@ -266,6 +269,15 @@ class Trainer:
             if not self.optimizer.built:
                 self.optimizer.build(self.trainable_variables)
 
+    def _begin_loop(self, hooks, iterator):
+        """Tells the adapter a fit/evaluate loop starts (multi-process runs agree on data order here)."""
+        # Batches of a loader that already gives each process its own share (a torch
+        # DistributedSampler) are not split again.
+        self._rank_local_data = bool(getattr(iterator, "rank_local", False))
+        begin = getattr(hooks, "begin_loop", None)
+        if begin is not None:
+            begin(self)
+
     def _output_names(self):
         names = getattr(self, "output_names", None)
         return list(names) if names else ["output"]
@@ -295,6 +307,9 @@ class Trainer:
         from kbridge.callbacks import CallbackList
 
         self._assert_compiled("fit")
+        # Loaded first: the adapter registers how to tell this process's index, which decides
+        # whether this process shows the progress bar and writes checkpoints.
+        hooks = registry.adapter_module(self._training_backend().NAME, "trainer")
         if validation_split and validation_data is None:
             (x, y, sample_weight), validation_data = data_adapters.train_validation_split(
                 (x, y, sample_weight), validation_split=validation_split
@@ -314,6 +329,7 @@ class Trainer:
             callbacks, add_history=True, add_progbar=verbose != 0, verbose=_verbosity(verbose),
             epochs=epochs, steps=iterator.num_batches, model=self,
         )  # fmt: skip
+        self._begin_loop(hooks, iterator)
         self.stop_training = False
         callback_list.on_train_begin()
         # A callback may move the start (BackupAndRestore resuming a run), as in Keras.
@@ -336,6 +352,9 @@ class Trainer:
                     break
             if getattr(iterator, "ran_out_of_data", False):
                 self.stop_training = True
+            end_epoch = getattr(hooks, "end_epoch", None)  # e.g. average BatchNorm statistics over processes
+            if end_epoch is not None:
+                end_epoch(self)
             epoch_logs = dict(logs)
             if val_iterator is not None and _should_validate(epoch, validation_freq):
                 # The fit's callbacks see validation as on_test_* hooks (Keras passes them to evaluate).
@@ -361,6 +380,7 @@ class Trainer:
     ):
         """Returns the loss and metrics on the data (a list, or a dict with `return_dict=True`)."""
         self._assert_compiled("evaluate")
+        registry.adapter_module(self._training_backend().NAME, "trainer")  # see fit
         iterator = data_adapters.EpochIterator(
             x=x, y=y, sample_weight=sample_weight, batch_size=batch_size, steps_per_epoch=steps, shuffle=False
         )
@@ -375,6 +395,7 @@ class Trainer:
             callback_list = CallbackList(
                 callbacks, add_progbar=verbose != 0, verbose=verbose, epochs=1, steps=iterator.num_batches, model=self
             )
+        self._begin_loop(registry.adapter_module(self._training_backend().NAME, "trainer"), iterator)
         self.reset_metrics()
         callback_list.on_test_begin()
         logs = {}
@@ -391,6 +412,7 @@ class Trainer:
         """Returns the model's outputs on `x`, batch by batch, as NumPy arrays."""
         from kbridge.callbacks import CallbackList
 
+        registry.adapter_module(self._training_backend().NAME, "trainer")  # see fit
         iterator = data_adapters.EpochIterator(x=x, batch_size=batch_size, steps_per_epoch=steps, shuffle=False)
         callback_list = CallbackList(
             callbacks, add_progbar=verbose != 0, verbose=_verbosity(verbose), epochs=1,

@@ -62,6 +62,12 @@ class EpochIterator:
         self.ran_out_of_data = False
 
     @property
+    def rank_local(self):
+        """Whether each process already receives its own share of the data (a torch
+        `DataLoader` with a `DistributedSampler`), so multi-process training must not split it."""
+        return bool(getattr(self.data_adapter, "rank_local", False))
+
+    @property
     def num_batches(self):
         """Steps per epoch, or `None` while unknown.
 

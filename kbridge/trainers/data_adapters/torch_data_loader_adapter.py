@@ -32,6 +32,12 @@ class TorchDataLoaderAdapter(DataAdapter):
         if self._batch_size and not getattr(dataloader, "drop_last", False):
             self._partial_batch_size = num_samples % self._batch_size or None
 
+    @property
+    def rank_local(self):
+        """True when the loader's sampler already shards the data per process (a `DistributedSampler`)."""
+        sampler = getattr(self._dataloader, "sampler", None)
+        return hasattr(sampler, "num_replicas") and hasattr(sampler, "rank")
+
     def get_numpy_iterator(self):
         return (utils.standardize_batch(batch) for batch in self._dataloader)
 
