@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 pytest.importorskip("jax")
@@ -200,3 +201,38 @@ def test_pmap_and_sharded_steps_of_to_function_equal_full_batch_steps():
     assert result["pmap_diff"] < 1e-5, result
     assert result["sharded_diff"] < 1e-5 and result["sharded_devices"] == 4, result
     assert result["eager_diff"] < 1e-5, result
+
+
+def test_multi_process_data_parallel_fit_equals_one_process():
+    """Two JAX processes (jax.distributed over gloo, 2 CPU devices each) feeding their own rows
+    train like one process with 4 devices on the concatenated batches."""
+    import socket
+
+    script = os.path.join(os.path.dirname(__file__), "_jax_multiprocess_fit.py")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu")
+    workers = [subprocess.Popen([sys.executable, script, str(pid), port], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for pid in (0, 1)]
+    outputs = [w.communicate(timeout=180) for w in workers]
+    for worker, (out, err) in zip(workers, outputs):
+        assert worker.returncode == 0, err[-4000:]
+    env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+    single = subprocess.run([sys.executable, script, "-1", "0"], env=env, capture_output=True, text=True, timeout=180)
+    assert single.returncode == 0, single.stderr[-4000:]
+
+    def result(text):
+        return json.loads([ln for ln in text.splitlines() if ln.startswith("RESULT ")][-1][len("RESULT "):])
+
+    reference = result(single.stdout)
+    assert (reference["index"], reference["count"]) == (0, 1)
+    for pid, (out, _) in enumerate(outputs):
+        got = result(out)
+        assert (got["index"], got["count"]) == (pid, 2)
+        for a, b in zip(got["weights"], reference["weights"]):
+            np.testing.assert_allclose(a, b, atol=1e-5)
+        for key, values in reference["history"].items():
+            np.testing.assert_allclose(got["history"][key], values, atol=1e-5)
+        for key, value in reference["evaluated"].items():
+            assert abs(got["evaluated"][key] - value) < 1e-5

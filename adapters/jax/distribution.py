@@ -4,6 +4,12 @@ Under an active `DataParallel`, the batch is sharded along axis 0 over a 1-D
 `jax.sharding.Mesh` with axis "batch" (`NamedSharding(mesh, P("batch"))`) and the
 state is replicated (`NamedSharding(mesh, P())`); jit's sharding propagation then
 inserts the gradient all-reduce.
+
+Several processes (multi-host, after `jax.distributed.initialize(...)` in every process):
+the mesh spans every process's devices, each process feeds `fit`/`evaluate` its own rows
+(`batch_size` is then the per-process batch), and the global batch is their concatenation in
+process order (`jax.make_array_from_process_local_data`). Metrics are global. `predict` under
+the distribution is refused there (each process can predict its own data outside the scope).
 """
 
 import functools
@@ -61,6 +67,8 @@ def place_batch(dist, batch, kind="train"):
     """
     sharded, replicated = batch_sharding(dist), replicated_sharding(dist)
     count = mesh(dist).size
+    if jax.process_count() > 1:
+        return _place_process_local(batch, sharded, kind)
 
     def place(value):
         if not isinstance(value, jax.Array):
@@ -77,6 +85,28 @@ def place_batch(dist, batch, kind="train"):
                 )
             return jax.device_put(value, replicated)
         return jax.device_put(value, sharded)
+
+    return jax.tree_util.tree_map(place, batch)
+
+
+def _place_process_local(batch, sharded, kind):
+    """Multi-host: each process feeds its own rows; the global batch is their concatenation."""
+    if kind == "predict":
+        raise NotImplementedError(
+            "predict under DataParallel with several JAX processes is not supported: leave the "
+            "distribution scope (each process then predicts its own data on its local devices)."
+        )
+    local = jax.local_device_count()
+
+    def place(value):
+        if not isinstance(value, jax.Array) or value.ndim == 0:
+            return value
+        if value.shape[0] % local:
+            raise ValueError(
+                f"DataParallel over {jax.process_count()} processes: each process's batch must split evenly over "
+                f"its {local} local devices, but this process got {value.shape[0]} samples."
+            )
+        return jax.make_array_from_process_local_data(sharded, np.asarray(value))
 
     return jax.tree_util.tree_map(place, batch)
 
