@@ -203,3 +203,25 @@ def test_optimizer_method_to_optax_is_the_bridge():
     params = {"w": jnp.ones(2)}
     updates, _ = transform.update({"w": jnp.ones(2)}, transform.init(params), params)
     np.testing.assert_allclose(np.asarray(updates["w"]), [-0.1, -0.1], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "native, make_optimizer",
+    [
+        (lambda: optax.sgd(0.05, momentum=0.9, nesterov=True), lambda: kbridge.optimizers.SGD(0.05, 0.9, nesterov=True)),
+        (lambda: optax.sgd(0.1), lambda: kbridge.optimizers.SGD(0.1)),
+        (lambda: optax.rmsprop(1e-2, decay=0.9, eps=1e-7), lambda: kbridge.optimizers.RMSprop(1e-2, rho=0.9)),
+    ],
+    ids=["sgd_nesterov", "sgd", "rmsprop"],
+)
+def test_native_optax_loop_equals_fit_with_the_equivalent_kbridge_optimizer(native, make_optimizer):
+    """A plain optax optimizer over `fn.params` follows the same 20 steps as `fit` with kbridge's."""
+    reference = make_model()
+    trained = make_model()
+    trained.set_weights(reference.get_weights())
+    params, _ = optax_train(to_function(reference), native(), steps=20)
+    trained.compile(optimizer=make_optimizer(), loss="mse")
+    trained.fit(X, Y, batch_size=len(X), epochs=20, shuffle=False, verbose=0)
+    load_into(reference, params)
+    for got, want in zip(reference.get_weights(), trained.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
