@@ -8,6 +8,7 @@ puts the odd pixel at the end, as TensorFlow and lax do.
 import math
 
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from kbridge import config
@@ -181,10 +182,12 @@ def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None)
     """N-D max pooling."""
     inputs = _t(inputs)
     window, strides = _window(inputs, pool_size, strides, data_format, "max_pool")
+    # NumPy (concrete) init values: JAX recognizes the max monoid and can differentiate the
+    # window reduction; a jnp init value makes `jax.grad` under `jax.jit` fail ("Linearization failed").
     if inputs.dtype in _INEXACT:
-        init = jnp.array(-jnp.inf, inputs.dtype)
+        init = np.array(-np.inf, inputs.dtype)
     else:
-        init = jnp.array(jnp.iinfo(inputs.dtype).min, inputs.dtype)
+        init = np.array(jnp.iinfo(inputs.dtype).min, inputs.dtype)
     return lax.reduce_window(inputs, init, lax.max, window, strides, _padding(padding, "max_pool"))
 
 
@@ -195,7 +198,7 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=N
         inputs = inputs.astype(_floatx())
     window, strides = _window(inputs, pool_size, strides, data_format, "average_pool")
     pad = _padding(padding, "average_pool")
-    zero = jnp.array(0, inputs.dtype)
+    zero = np.array(0, inputs.dtype)  # concrete, so `jax.grad` works (see max_pool)
     sums = lax.reduce_window(inputs, zero, lax.add, window, strides, pad)
     if pad == "VALID":
         return sums / jnp.array(math.prod(window), inputs.dtype)
