@@ -1,5 +1,7 @@
 """`kbridge.adapters.torch.to_module`: a kbridge model as a native `torch.nn.Module`."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -256,3 +258,72 @@ def test_freezing_a_layer_then_refresh():
     module.refresh()
     torch.testing.assert_close(module(x), ref)
     assert list(module.state_dict()) == [p for p, _ in model.named_variables()]
+
+
+def test_dynamo_explain_reports_one_graph_and_no_breaks():
+    module = to_module(_mixed())
+    module.train()
+    torch._dynamo.reset()
+    explanation = torch._dynamo.explain(module)(_mixed_inputs())
+    assert explanation.graph_count == 1
+    assert explanation.graph_break_count == 0
+    assert not explanation.break_reasons
+
+
+def test_multi_input_model_takes_positional_inputs():
+    model = _mixed()
+    module = to_module(model).eval()
+    tokens, feats = _mixed_inputs()
+    torch.testing.assert_close(module(tokens, feats), module([tokens, feats]))
+
+
+def test_bad_inputs_get_the_kbridge_errors():
+    model = _dense()
+    module = to_module(model)
+    with pytest.raises(ValueError, match=r'Model "functional\w*": input 0 .*expected shape \(None, 4\), received shape \(2, 5\)'):
+        module(torch.ones(2, 5))
+    with pytest.raises(ValueError, match="expects dtype float32, received complex64"):
+        module(torch.ones(2, 4, dtype=torch.complex64))
+    with pytest.raises(TypeError, match=r"takes 1 positional input argument\(s\) \(inputs\), but received 2"):
+        module(torch.ones(2, 4), torch.ones(2, 4))
+    with pytest.raises(TypeError, match="needs its input"):
+        module()
+    # The same errors as calling the model itself (numpy backend here, for comparison).
+    with kbridge.backend.use("numpy"):
+        inputs = layers.Input((4,))
+        twin = kbridge.Model(inputs, layers.Dense(1)(inputs), name=model.name)
+    with pytest.raises(ValueError) as on_numpy:
+        twin(np.ones((2, 5), "float32"))
+    with pytest.raises(ValueError) as on_torch:
+        module(torch.ones(2, 5))
+    def unnumbered(error):  # auto-generated input names differ between the two builds
+        return re.sub(r"input_layer(_\d+)?", "input_layer", str(error.value))
+
+    assert unnumbered(on_numpy) == unnumbered(on_torch)
+
+
+def test_module_of_a_model_moved_to_another_backend_says_how_to_fix():
+    pytest.importorskip("jax")
+    model = _dense()
+    module = to_module(model)
+    model.to_backend("jax")
+    with pytest.raises(ValueError, match=r'moved to the jax backend.*model.to_backend\("torch"\).*to_module\(model\)'):
+        module(_x())
+    model.to_backend("torch")
+    fresh = to_module(model)
+    np.testing.assert_allclose(fresh(_x()).detach().numpy(), model.predict(_x().numpy(), verbose=0), atol=1e-6)
+
+
+def test_cnn_compiles_to_one_graph_and_matches_eager():
+    with kbridge.backend.use("torch"):
+        model = kbridge.Sequential([
+            kbridge.Input((12, 12, 1)), layers.Conv2D(4, 3, activation="relu"), layers.MaxPooling2D(2),
+            layers.Conv2D(6, 3, padding="same"), layers.GlobalAveragePooling2D(), layers.Dense(3),
+        ])  # fmt: skip
+    module = to_module(model)
+    x = torch.from_numpy(np.random.RandomState(0).randn(2, 12, 12, 1).astype("float32"))
+    torch._dynamo.reset()
+    explanation = torch._dynamo.explain(module)(x)
+    assert (explanation.graph_count, explanation.graph_break_count) == (1, 0)
+    compiled = torch.compile(module, fullgraph=True, backend="aot_eager")
+    torch.testing.assert_close(compiled(x), module(x))

@@ -11,7 +11,9 @@ module's tensors; new state (BatchNorm statistics, seeds) is copied back into th
 
 import torch
 
+from kbridge.adapters.torch.backend._common import device_state
 from kbridge.layers.layer import Layer
+from kbridge.utils.call_inputs import pack_inputs
 
 __all__ = ["KbridgeModule", "to_module"]
 
@@ -67,6 +69,7 @@ class KbridgeModule(torch.nn.Module):
         super().__init__()
         # Stored outside `_modules`: the kbridge model is not an nn.Module.
         object.__setattr__(self, "model", model)
+        object.__setattr__(self, "_torch_backend", model._backend)
         self._mirror_children(self, model, set())
         # (variable, owning module, leaf name, is_parameter) in path order.
         self._entries = []
@@ -127,11 +130,27 @@ class KbridgeModule(torch.nn.Module):
 
     def forward(self, *inputs, **kwargs):
         """Runs the model on the module's tensors; `self.training` is the training flag."""
+        if self.model._backend is not self._torch_backend:
+            raise ValueError(
+                f'Model "{self.model.name}" was moved to the {self.model._backend.NAME} backend after to_module(), '
+                "so this module no longer shares its weights. Move it back and wrap it again: "
+                'model.to_backend("torch"); module = kbridge.adapters.torch.to_module(model).'
+            )
         if "training" not in kwargs:
             kwargs["training"] = self.training
         trainable = [self._read(owner, leaf) for owner, leaf in self._trainable]
         non_trainable = [self._read(owner, leaf) for owner, leaf in self._non_trainable]
-        outputs, new_state = self.model.stateless_call(trainable, non_trainable, *inputs, **kwargs)
+        inputs = pack_inputs(self.model, inputs)
+        # Tensors the model makes from nothing (constants, random counters) go to the
+        # module's device, so `.to(device)` works for XLA and CUDA too.
+        previous = device_state.device
+        first = trainable[0] if trainable else non_trainable[0] if non_trainable else None
+        if first is not None:
+            device_state.device = first.device
+        try:
+            outputs, new_state = self.model.stateless_call(trainable, non_trainable, *inputs, **kwargs)
+        finally:
+            device_state.device = previous
         with torch.no_grad():
             for old, new in zip(non_trainable, new_state):
                 if new is not old:

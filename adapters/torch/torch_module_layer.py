@@ -123,6 +123,8 @@ class TorchModuleLayer(Layer):
         between the two runs are unknown (None)."""
         runs = []
         was_training = self.module.training
+        # Probe inputs go where the module's tensors are (CUDA, XLA, ...).
+        device = next((v._value.device for _, v in self._param_entries + self._buffer_entries), None)
         try:
             self.module.eval()
             for probe in (8, 9):
@@ -130,7 +132,7 @@ class TorchModuleLayer(Layer):
                     if not isinstance(x, KerasTensor):
                         return x
                     shape = tuple(probe if d is None else d for d in x.shape)
-                    return torch.zeros(shape, dtype=to_torch_dtype(x.dtype))
+                    return torch.zeros(shape, dtype=to_torch_dtype(x.dtype), device=device)
 
                 concrete = tree.map_structure(zeros, (args, kwargs))
                 with torch.no_grad():

@@ -9,6 +9,7 @@ returns a torch tensor whatever the default backend is.
 import contextlib
 
 from kbridge.backend import registry
+from kbridge.backend._state import DEFAULTS as _state_defaults
 from kbridge.backend._state import state
 
 
@@ -101,7 +102,7 @@ class _AutoDispatch:
 
 
 AUTO = _AutoDispatch()
-type(state).ops = AUTO
+_state_defaults["ops"] = AUTO  # for threads started from now on
 state.ops = AUTO  # this thread's fields were set when `state` was created
 
 

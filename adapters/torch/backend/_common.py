@@ -4,6 +4,8 @@ The hot path of every op is a single `isinstance(x, Tensor)`; everything else
 (Variables, NumPy arrays, Python scalars and lists) goes through `convert`.
 """
 
+import threading
+
 import numpy as np
 import torch
 
@@ -12,6 +14,28 @@ from kbridge.backend.dtypes import result_type, standardize_dtype
 from kbridge.variables import Variable
 
 Tensor = torch.Tensor
+
+
+class _DeviceState(threading.local):
+    """The device of the module being run (per thread, like `kbridge.backend._state`).
+
+    Tensors made from nothing (constants, `zeros`, `arange`, the random ops' counters) go
+    here, so they meet the module's parameters on its device (XLA, CUDA). None: torch's
+    default device. A thread-local because torch.compile traces its reads (DESIGN.md invariant 3).
+    """
+
+    def __init__(self):
+        # Set per thread, with no class attribute: see kbridge/backend/_state.py.
+        self.device = None
+
+
+device_state = _DeviceState()
+
+
+def default_device():
+    """Where tensors without a tensor input are created: the running module's device, or None."""
+    return device_state.device
+
 
 _NAME_TO_TORCH = {
     "bool": torch.bool,
@@ -121,9 +145,14 @@ def _python_scalar(x, dtype, device):
 
 
 def convert(x, dtype=None, device=None):
-    """Converts anything array-like to a torch tensor (Keras 3 default dtypes); `dtype` is a torch dtype or None."""
+    """Converts anything array-like to a torch tensor (Keras 3 default dtypes); `dtype` is a torch dtype or None.
+
+    New tensors go to `device`, else to `default_device()`; tensors stay where they are.
+    """
     if isinstance(x, Tensor):
         return x if dtype is None or x.dtype is dtype else x.to(dtype)
+    if device is None:
+        device = device_state.device
     if isinstance(x, Variable):
         return convert(x.value, dtype, device)
     if isinstance(x, (bool, int, float, complex)):
@@ -199,7 +228,7 @@ def pair(x1, x2):
         return pair(x1, x2.value)
     scalar1 = type(x1) in _SCALARS
     if scalar1 and type(x2) in _SCALARS:
-        return torch.tensor(x1, dtype=_NAME_TO_TORCH[result_type(x1, x2)]), x2
+        return torch.tensor(x1, dtype=_NAME_TO_TORCH[result_type(x1, x2)], device=device_state.device), x2
     if scalar1:
         return pair(x1, convert(x2))
     return pair(convert(x1), x2)

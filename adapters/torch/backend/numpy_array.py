@@ -12,6 +12,7 @@ from kbridge.adapters.torch.backend._common import (
     Tensor,
     axes_tuple,
     convert,
+    default_device,
     floatx,
     pair_tensors,
     tensors,
@@ -67,8 +68,8 @@ def arange(start, stop=None, step=1, dtype=None):
         dtype = to_torch_dtype(dtype)
     start, step = _scalar_value(start), _scalar_value(step)
     if stop is None:
-        return torch.arange(0, start, step, dtype=dtype)
-    return torch.arange(start, _scalar_value(stop), step, dtype=dtype)
+        return torch.arange(0, start, step, dtype=dtype, device=default_device())
+    return torch.arange(start, _scalar_value(stop), step, dtype=dtype, device=default_device())
 
 
 def array(x, dtype=None):
@@ -78,17 +79,17 @@ def array(x, dtype=None):
 
 def zeros(shape, dtype=None):
     """Tensor of zeros (floatx by default)."""
-    return torch.zeros(_shape(shape), dtype=_dtype_or_floatx(dtype))
+    return torch.zeros(_shape(shape), dtype=_dtype_or_floatx(dtype), device=default_device())
 
 
 def ones(shape, dtype=None):
     """Tensor of ones (floatx by default)."""
-    return torch.ones(_shape(shape), dtype=_dtype_or_floatx(dtype))
+    return torch.ones(_shape(shape), dtype=_dtype_or_floatx(dtype), device=default_device())
 
 
 def empty(shape, dtype=None):
     """Tensor of `shape` (filled with zeros, for determinism)."""
-    return torch.zeros(_shape(shape), dtype=_dtype_or_floatx(dtype))
+    return torch.zeros(_shape(shape), dtype=_dtype_or_floatx(dtype), device=default_device())
 
 
 def full(shape, fill_value, dtype=None):
@@ -98,7 +99,7 @@ def full(shape, fill_value, dtype=None):
         return fill_value.to(dtype).expand(_shape(shape)).clone()
     if not isinstance(fill_value, (int, float, bool, complex)):
         return convert(fill_value, dtype).expand(_shape(shape)).clone()
-    return torch.full(_shape(shape), fill_value, dtype=dtype)
+    return torch.full(_shape(shape), fill_value, dtype=dtype, device=default_device())
 
 
 def zeros_like(x, dtype=None):
@@ -123,28 +124,29 @@ def full_like(x, fill_value, dtype=None):
 def eye(N, M=None, k=0, dtype=None):
     """2-D tensor with ones on the k-th diagonal."""
     M = N if M is None else M
-    rows = torch.arange(N).unsqueeze(1)
-    cols = torch.arange(M).unsqueeze(0)
+    rows = torch.arange(N, device=default_device()).unsqueeze(1)
+    cols = torch.arange(M, device=default_device()).unsqueeze(0)
     return (cols - rows == k).to(_dtype_or_floatx(dtype))
 
 
 def identity(n, dtype=None):
     """Identity matrix of size `n`."""
-    return torch.eye(n, dtype=_dtype_or_floatx(dtype))
+    return torch.eye(n, dtype=_dtype_or_floatx(dtype), device=default_device())
 
 
 def tri(N, M=None, k=0, dtype=None):
     """Ones at and below the k-th diagonal."""
     M = N if M is None else M
-    rows = torch.arange(N).unsqueeze(1)
-    cols = torch.arange(M).unsqueeze(0)
+    rows = torch.arange(N, device=default_device()).unsqueeze(1)
+    cols = torch.arange(M, device=default_device()).unsqueeze(0)
     return (cols - rows <= k).to(_dtype_or_floatx(dtype))
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
     """`num` evenly spaced numbers over [start, stop] (start/stop may be arrays)."""
-    start_t = convert(start) if not isinstance(start, Tensor) else start
-    stop_t = convert(stop) if not isinstance(stop, Tensor) else stop
+    device = stop.device if isinstance(stop, Tensor) else start.device if isinstance(start, Tensor) else None
+    start_t = convert(start, device=device) if not isinstance(start, Tensor) else start
+    stop_t = convert(stop, device=device) if not isinstance(stop, Tensor) else stop
     compute = torch.float64 if torch.float64 in (start_t.dtype, stop_t.dtype) else floatx()
     if compute not in (torch.float32, torch.float64):
         compute = torch.float32

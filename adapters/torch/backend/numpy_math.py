@@ -347,7 +347,12 @@ def left_shift(x, y):
 def right_shift(x, y):
     """Element-wise arithmetic `x >> y`."""
     x, y = pair(x, y)
-    return x >> y
+    # Not `x >> y`: torch-xla lowers `__rshift__` as a division rounding toward zero
+    # (-1 >> 16 gives 0), which breaks the random ops' hash on XLA devices. Its
+    # `bitwise_right_shift` shifts arithmetically but widens `int32 >> python_int` to int64.
+    out = torch.bitwise_right_shift(x, y)
+    dtype = x.dtype if isinstance(x, Tensor) else y.dtype
+    return out if out.dtype is dtype else out.to(dtype)
 
 
 def isfinite(x):
