@@ -1,5 +1,12 @@
 """`kbridge.layers`: Keras 3's layers, written once with `kbridge.ops`."""
 
+from kbridge.layers.attention import (
+    AdditiveAttention,
+    Attention,
+    GroupedQueryAttention,
+    GroupQueryAttention,
+    MultiHeadAttention,
+)
 from kbridge.layers.convolutional import (
     Conv1D,
     Conv1DTranspose,
@@ -21,6 +28,7 @@ from kbridge.layers.convolutional import (
     SeparableConvolution2D,
 )
 from kbridge.layers.core import Activation, Dense, EinsumDense, Embedding, Identity, Lambda
+from kbridge.layers.core.wrapper import Wrapper
 from kbridge.layers.input_layer import Input, InputLayer
 from kbridge.layers.input_spec import InputSpec
 from kbridge.layers.layer import Layer
@@ -44,6 +52,7 @@ from kbridge.layers.merging import (
     subtract,
 )
 from kbridge.layers.normalization import BatchNormalization, LayerNormalization
+from kbridge.layers.normalization import GroupNormalization, SpectralNormalization, UnitNormalization
 from kbridge.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -72,6 +81,15 @@ from kbridge.layers.pooling import (
 )
 from kbridge.layers.preprocessing import Rescaling
 from kbridge.layers.regularization import Dropout
+from kbridge.layers.regularization import (
+    ActivityRegularization,
+    AlphaDropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)
 from kbridge.layers.reshaping import (
     Cropping1D,
     Cropping2D,
@@ -89,6 +107,8 @@ from kbridge.layers.reshaping import (
 )
 
 __all__ = [
+    "ActivityRegularization", "AlphaDropout", "GaussianDropout", "GaussianNoise", "GroupNormalization",
+    "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "SpectralNormalization", "UnitNormalization", "Wrapper",
     "Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "AvgPool1D",
     "AvgPool2D", "AvgPool3D", "BatchNormalization", "Concatenate", "Conv1D", "Conv1DTranspose", "Conv2D",
     "Conv2DTranspose", "Conv3D", "Conv3DTranspose", "Convolution1D", "Convolution1DTranspose", "Convolution2D",

@@ -489,8 +489,13 @@ class Layer(Trackable):
         finally:
             state.training = saved_training
         if self.activity_regularizer is not None:
+            from kbridge import ops
+
             for output in tree.flatten(outputs):
-                self.add_loss(self.activity_regularizer(output))
+                loss = self.activity_regularizer(output)
+                if len(ops.shape(output)) > 0:  # per sample, as Keras 3.15: divided by the batch size
+                    loss = ops.divide_no_nan(loss, ops.cast(ops.shape(output)[0], ops.dtype(loss)))
+                self.add_loss(loss)
         return outputs
 
     def _symbolic_call(self, args, kwargs):

@@ -17,6 +17,7 @@ class _Step:
 
     __slots__ = (
         "args",
+        "arg_masks",
         "computes_mask",
         "first_arg",
         "kwargs",
@@ -48,6 +49,14 @@ class _Step:
         self.takes_mask = layer._call_info.has_mask
         self.mask_given = "mask" in node.call_kwargs
         self.computes_mask = type(layer).compute_mask is not Layer.compute_mask
+        # `call(query, value, query_mask=None, ...)`: Keras fills `<arg>_mask` from the arg's mask.
+        self.arg_masks = []
+        for i, arg in enumerate(arg_names):
+            param = f"{arg}_mask"
+            if param in arg_names and param not in node.call_kwargs:
+                tensor = node.call_args[i] if i < len(node.call_args) else node.call_kwargs.get(arg)
+                if isinstance(tensor, KerasTensor):
+                    self.arg_masks.append((param, id(tensor)))
 
 
 class Functional(Model):
@@ -205,6 +214,9 @@ class Functional(Model):
                 previous_mask = _fill_masks(step.first_arg, masks)
                 if step.takes_mask and not step.mask_given and previous_mask is not None:
                     kwargs["mask"] = previous_mask
+                for param, tensor_id in step.arg_masks:
+                    if masks.get(tensor_id) is not None:
+                        kwargs[param] = masks[tensor_id]
             layer = step.layer
             outputs = layer(*args, **kwargs)
             if step.single_output is not None:
