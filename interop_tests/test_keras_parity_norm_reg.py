@@ -93,7 +93,12 @@ def test_spectral_normalization_matches_keras_in_both_modes(inner):
         ours = make(kbridge)
         ours(x)
     assert [w.path.split("/")[-1] for w in theirs.weights] == [w.name for w in ours.weights]
-    ours.set_weights(theirs.get_weights())
+    # Fixed weights: Keras draws its kernel and power-iteration vector unseeded, and some draws leave
+    # the top singular values so close that float32 rounding moves the iterate by ~1e-5.
+    rng = np.random.RandomState(7)
+    weights = [rng.uniform(-1, 1, w.shape).astype("float32") for w in theirs.get_weights()]
+    theirs.set_weights(weights)
+    ours.set_weights(weights)
     for training in (False, True, True):
         expected = keras.ops.convert_to_numpy(theirs(x, training=training))
         with kbridge.backend.use("numpy"):
