@@ -276,3 +276,20 @@ def test_tensorboard_scalars_are_read_back_by_tensorflow(tmp_path):
         f.write(bytes(data))
     with pytest.raises(tf.errors.DataLossError):
         list(tf.compat.v1.train.summary_iterator(train_file))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_history_is_the_same_whether_or_not_a_callback_reads_batch_logs(backend):
+    # Without a batch reader fit converts the logs once per epoch; the numbers must not change.
+    x, y = _data()
+    seen = []
+    reader = callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(dict(logs)))
+    quiet = _model(backend).fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0, validation_data=(x, y))
+    read = _model(backend).fit(
+        x, y, batch_size=8, epochs=2, shuffle=False, verbose=0, validation_data=(x, y), callbacks=[reader]
+    )
+    assert set(quiet.history) == {"loss", "val_loss"} and quiet.history.keys() == read.history.keys()
+    for key in quiet.history:
+        np.testing.assert_allclose(quiet.history[key], read.history[key], rtol=1e-6)
+    assert len(seen) == 6 and seen[-1]["loss"] == pytest.approx(read.history["loss"][-1], rel=1e-6)
+    assert quiet.history["loss"][0] != quiet.history["loss"][1]

@@ -366,3 +366,32 @@ def test_metadata_json_is_keras_shaped(tmp_path):
     backup_and_restore._write_atomically(str(path), json.dumps({"epoch": 3, "batch": 0}))
     assert json.loads(path.read_text()) == {"epoch": 3, "batch": 0}
     assert os.listdir(tmp_path) == ["training_metadata.json"]
+
+
+def test_batch_logs_are_wanted_only_when_a_callback_reads_them():
+    # When nobody reads per-batch logs, fit keeps them on the device (no host sync per step).
+    class EpochOnly(callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            pass
+
+    class Keras2Batch(callbacks.Callback):
+        def on_batch_end(self, batch, logs=None):
+            pass
+
+    class TestBatch(callbacks.Callback):
+        def on_test_batch_end(self, batch, logs=None):
+            pass
+
+    quiet = callbacks.CallbackList([EpochOnly()], add_history=True)
+    assert not quiet.wants_batch_logs("train") and not quiet.wants_batch_logs("test")
+    assert callbacks.CallbackList([Keras2Batch()]).wants_batch_logs("train")
+    assert not callbacks.CallbackList([Keras2Batch()]).wants_batch_logs("test")
+    assert callbacks.CallbackList([TestBatch()]).wants_batch_logs("test")
+    assert callbacks.CallbackList(add_progbar=True, verbose=1).wants_batch_logs("train")
+    assert callbacks.CallbackList([callbacks.TerminateOnNaN()]).wants_batch_logs("train")
+    assert callbacks.CallbackList([callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: None)]).wants_batch_logs(
+        "train"
+    )
+    assert not callbacks.CallbackList([callbacks.LambdaCallback(on_epoch_end=lambda e, logs: None)]).wants_batch_logs(
+        "train"
+    )

@@ -51,6 +51,18 @@ class CallbackList(Callback):
         for callback in self.callbacks:
             callback.set_model(model)
 
+    def wants_batch_logs(self, kind):
+        """Whether any callback reads the logs after each `kind` ("train"/"test") batch.
+
+        When none does, the loop keeps the step's logs on the device and converts them once
+        at the end, so the host never waits for a step to finish (asynchronous dispatch).
+        """
+        names = ("on_train_batch_end", "on_batch_end") if kind == "train" else (f"on_{kind}_batch_end",)
+        # Looked up on the instance: LambdaCallback (or a user) may set a hook as an attribute.
+        return any(
+            getattr(getattr(c, n), "__func__", None) is not getattr(Callback, n) for c in self.callbacks for n in names
+        )
+
     def set_params(self, params):
         super().set_params(params)
         for callback in self.callbacks:

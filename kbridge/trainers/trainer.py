@@ -336,9 +336,11 @@ class Trainer:
         initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
         self._initial_epoch = None
         logs = {}
+        batch_logs_wanted = callback_list.wants_batch_logs("train")
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
+            step_logs = None
             for begin, end, batches in iterator.enumerate_epoch():
                 if not self._functions.get("train"):
                     self._symbolic_build(batches[0])
@@ -346,10 +348,14 @@ class Trainer:
                 train_function = self._make_function("train")
                 for batch in batches:
                     step_logs = train_function(batch)
-                logs = _to_python(step_logs)
+                if batch_logs_wanted:
+                    logs = _to_python(step_logs)
+                    step_logs = None
                 callback_list.on_train_batch_end(end, logs)
                 if self.stop_training:
                     break
+            if step_logs is not None:
+                logs = _to_python(step_logs)
             if getattr(iterator, "ran_out_of_data", False):
                 self.stop_training = True
             end_epoch = getattr(hooks, "end_epoch", None)  # e.g. average BatchNorm statistics over processes
@@ -398,13 +404,18 @@ class Trainer:
         self._begin_loop(registry.adapter_module(self._training_backend().NAME, "trainer"), iterator)
         self.reset_metrics()
         callback_list.on_test_begin()
-        logs = {}
+        logs, step_logs = {}, None
+        batch_logs_wanted = callback_list.wants_batch_logs("test")
         for step, batch in iterator:
             if self._compile_metrics is None or not self.optimizer.built:
                 self._symbolic_build(batch)
             callback_list.on_test_batch_begin(step)
-            logs = _to_python(self._make_function("test")(batch))
+            step_logs = self._make_function("test")(batch)
+            if batch_logs_wanted:
+                logs, step_logs = _to_python(step_logs), None
             callback_list.on_test_batch_end(step, logs)
+        if step_logs is not None:
+            logs = _to_python(step_logs)
         callback_list.on_test_end(logs)
         return logs
 
