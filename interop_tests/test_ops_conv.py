@@ -39,6 +39,11 @@ def _from_last(x, data_format):
 
 def conv_ref(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
     """Direct N-D (grouped) convolution; kernel (*spatial, in_channels // groups, out_channels)."""
+    return conv_ref64(inputs, kernel, strides, padding, data_format, dilation_rate).astype(F)
+
+
+def conv_ref64(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """`conv_ref` in float64."""
     x = _to_last(inputs, data_format).astype(np.float64)
     nd = x.ndim - 2
     strides, dilation = _tuple(strides, nd), _tuple(dilation_rate, nd)
@@ -65,7 +70,7 @@ def conv_ref(inputs, kernel, strides=1, padding="valid", data_format=None, dilat
                 y[(slice(None), *pos, slice(g * cout_g, (g + 1) * cout_g))] += (
                     patch[:, g * cin_g : (g + 1) * cin_g] @ kernel[kpos][:, g * cout_g : (g + 1) * cout_g]
                 )
-    return _from_last(y, data_format).astype(F)
+    return _from_last(y, data_format)
 
 
 def depthwise_ref(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
@@ -343,7 +348,25 @@ POOL = [
     case("average_pool3d-valid", "average_pool", (X3, (2, 2, 1)), average_pool_ref),
 ]
 
-CASES = CONV + DEPTHWISE + TRANSPOSE + POOL
+def conv_bias_ref(inputs, kernel, bias, data_format=None, **kwargs):
+    """`conv_ref` plus `bias` over the channel axis."""
+    out = _to_last(conv_ref(inputs, kernel, data_format=data_format, **kwargs), data_format) + bias
+    return _from_last(out, data_format)
+
+
+B4 = r(4)
+BIAS = [
+    case("conv2d-bias", "conv", (X2, K2), conv_bias_ref, {"bias": B4}),
+    case("conv2d-bias_same_stride2", "conv", (X2, K2), conv_bias_ref, {"bias": B4, "strides": 2, "padding": "same"}),
+    case("conv2d-bias_channels_first", "conv", (np.moveaxis(X2, -1, 1).copy(), K2), conv_bias_ref, {**CF, "bias": B4}),
+    case("conv1d-bias", "conv", (X1, K1), conv_bias_ref, {"bias": B4}),
+    case("conv3d-bias_channels_first", "conv", (np.moveaxis(X3, -1, 1).copy(), K3), conv_bias_ref, {**CF, "bias": r(3)}),
+    # A float64 bias promotes the float32 convolution, as `ops.add` would (torch: the unfused path;
+    # jax without x64 stays float32, so the dtype is not compared).
+    case("conv2d-bias_promotes", "conv", (X2, K2), conv_bias_ref, {"bias": B4.astype("float64")}, dtype=None),
+]
+
+CASES = CONV + DEPTHWISE + TRANSPOSE + POOL + BIAS
 
 
 @pytest.mark.parametrize("op,args,kwargs,ref,opts", CASES)
@@ -438,3 +461,78 @@ def test_pooling_gradients_match_numpy(backend, op, kwargs):
     x = r(2, 5, 6, 2)
     expected = _pool_grad_ref(x, kwargs["pool_size"], kwargs["strides"], kwargs["padding"], op.split("_")[0])
     np.testing.assert_allclose(_grad_of_sum(backend, op, x, kwargs), expected, rtol=1e-5, atol=1e-6)
+
+
+def _conv_bias_grads(backend, x, kernel, bias, upstream, **kwargs):
+    """Gradients of sum(conv(x, kernel, bias=bias) * upstream) w.r.t. (x, kernel, bias), in float64."""
+    from kbridge import ops
+    from kbridge.backend import use
+
+    def loss(x, kernel, bias):
+        return ops.sum(ops.multiply(ops.conv(x, kernel, bias=bias, **kwargs), ops.convert_to_tensor(upstream)))
+
+    with use(backend):
+        if backend == "jax":
+            import jax
+
+            jax.config.update("jax_enable_x64", True)
+            try:
+                return [np.asarray(g) for g in jax.jit(jax.grad(loss, argnums=(0, 1, 2)))(x, kernel, bias)]
+            finally:
+                jax.config.update("jax_enable_x64", False)
+        if backend == "torch":
+            import torch
+
+            tensors = [torch.tensor(a, requires_grad=True) for a in (x, kernel, bias)]
+            loss(*tensors).backward()
+            return [t.grad.numpy() for t in tensors]
+        import tensorflow as tf
+
+        tensors = [tf.constant(a) for a in (x, kernel, bias)]
+        with tf.GradientTape() as tape:
+            tape.watch(tensors)
+            total = loss(*tensors)
+        return [g.numpy() for g in tape.gradient(total, tensors)]
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch", "tensorflow"])
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_conv_bias_gradients_float64(backend, data_format):
+    """The fused bias (torch) and the added one (elsewhere) have the same gradients: d/d bias is the
+    upstream summed over batch and space; d/d x and d/d kernel equal the unbiased convolution's."""
+    from kbridge.backend import registry
+
+    if not registry.is_installed(backend):
+        pytest.skip(f"{backend} is not installed")
+    g = np.random.default_rng(3)
+    x, kernel, bias = g.standard_normal((2, 5, 4, 3)), g.standard_normal((3, 2, 3, 4)), g.standard_normal(4)
+    if data_format == "channels_first":
+        x = np.moveaxis(x, -1, 1).copy()
+    out = conv_ref(x, kernel, padding="same", data_format=data_format)
+    upstream = g.standard_normal(out.shape)
+    grads = _conv_bias_grads(backend, x, kernel, bias, upstream, padding="same", data_format=data_format)
+    channel_axis = 1 if data_format == "channels_first" else -1
+    expected_bias = np.moveaxis(upstream, channel_axis, -1).reshape(-1, 4).sum(0)
+    np.testing.assert_allclose(grads[2], expected_bias, rtol=1e-10)
+    # d/dx and d/dkernel by central differences of the reference (linear in each, so exact up to rounding).
+    for index, value in enumerate((x, kernel)):
+        flat = value.reshape(-1)
+        numeric = np.zeros_like(flat)
+        for i in range(flat.size):
+            bumped = [x.copy(), kernel.copy()]
+            bumped[index].reshape(-1)[i] += 1.0
+            plus = np.sum(conv_ref64(*bumped, padding="same", data_format=data_format) * upstream)
+            bumped[index].reshape(-1)[i] -= 2.0
+            minus = np.sum(conv_ref64(*bumped, padding="same", data_format=data_format) * upstream)
+            numeric[i] = (plus - minus) / 2.0
+        np.testing.assert_allclose(grads[index], numeric.reshape(value.shape), rtol=1e-9, atol=1e-9)
+    assert all(grad.dtype == np.float64 for grad in grads)
+
+
+def test_conv_bias_of_the_wrong_shape_is_a_clear_error(bk):
+    from kbridge import ops
+
+    with pytest.raises(ValueError, match=r"conv: bias must have shape \(4,\).*received shape \(3,\)"):
+        bk.call(ops.conv, X2, K2, bias=r(3))
+    with pytest.raises(ValueError, match=r"conv: bias must have shape \(4,\)"):
+        bk.call(ops.conv, X2, K2, bias=r(1, 4))

@@ -121,9 +121,14 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=N
     return _state.ops.average_pool(inputs, pool_size, strides=strides, padding=padding, data_format=data_format)
 
 
-def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
-    """N-D convolution; `kernel` is (*spatial, in_channels // groups, out_channels)."""
-    return _state.ops.conv(inputs, kernel, strides=strides, padding=padding, data_format=data_format, dilation_rate=dilation_rate)
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, bias=None):
+    """N-D convolution; `kernel` is (*spatial, in_channels // groups, out_channels).
+
+    `bias` (a kbridge extension; Keras 3's `ops.conv` has no such argument) is an optional
+    `(out_channels,)` vector added over the channel axis, fused into the convolution where the
+    framework can (torch), which saves a pass over the output and its gradient.
+    """
+    return _state.ops.conv(inputs, kernel, strides=strides, padding=padding, data_format=data_format, dilation_rate=dilation_rate, bias=bias)
 
 
 def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):

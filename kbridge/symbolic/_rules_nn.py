@@ -2,6 +2,7 @@
 
 # ruff: noqa: A001, A002
 from kbridge import config
+from kbridge.backend import conv_bias
 from kbridge.backend.dtypes import standardize_dtype
 from kbridge.symbolic._infer import (
     as_int,
@@ -194,14 +195,17 @@ def _windowed(inputs, kernel, strides, padding, data_format, dilation_rate, name
     return x, kernel, batch, sizes, channels, data_format
 
 
-def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, bias=None):
     """Channels become `kernel.shape[-1]`; spatial sizes follow the window arithmetic."""
     x, k, batch, sizes, channels, data_format = _windowed(
         inputs, kernel, strides, padding, data_format, dilation_rate, "conv"
     )
     if channels is not None and k.shape[-2] is not None and channels % k.shape[-2]:
         raise ValueError(f"conv: {channels} input channels is not a multiple of the kernel's {k.shape[-2]} ({k}).")
-    return out(_join_format(batch, sizes, k.shape[-1], data_format), promoted(inputs, kernel))
+    if bias is None:
+        return out(_join_format(batch, sizes, k.shape[-1], data_format), promoted(inputs, kernel))
+    conv_bias.broadcast_shape(spec(bias).shape, k.shape[-1], len(sizes) + 2, data_format)
+    return out(_join_format(batch, sizes, k.shape[-1], data_format), promoted(inputs, kernel, bias))
 
 
 def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):

@@ -12,6 +12,7 @@ import numpy as np
 from jax import lax
 
 from kbridge import config
+from kbridge.backend import conv_bias
 from kbridge.backend.dtypes import result_type
 
 from .core import _INEXACT, _floatx, _jdt, _t
@@ -93,9 +94,15 @@ def _conv(inputs, kernel, strides, padding, data_format, dilation_rate, op):
     )
 
 
-def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
-    """N-D convolution; `kernel` is (*spatial, in_channels // groups, out_channels)."""
-    return _conv(inputs, kernel, strides, padding, data_format, dilation_rate, "conv")
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, bias=None):
+    """N-D convolution; `kernel` is (*spatial, in_channels // groups, out_channels); `bias` per output channel."""
+    out = _conv(inputs, kernel, strides, padding, data_format, dilation_rate, "conv")
+    if bias is None:
+        return out
+    from .numpy_ops import add  # Keras promotion rules, as `ops.add`
+
+    bias, data_format = _t(bias), _data_format(data_format, "conv")
+    return add(out, bias.reshape(conv_bias.broadcast_shape(bias.shape, _channels(out, data_format), out.ndim, data_format)))
 
 
 def _depthwise_as_grouped(inputs, kernel, data_format, op):

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from kbridge import config
+from kbridge.backend import conv_bias
 
 from .core import float_dtype, promote, tensor
 
@@ -148,12 +149,18 @@ def _conv_args(inputs, kernel, strides, padding, data_format, dilation_rate, nam
     return _channels_last(x, data_format), kernel, strides, _padding(padding, name), data_format, dilation
 
 
-def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
-    """N-D convolution; `kernel` is (*spatial, in_channels // groups, out_channels)."""
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, bias=None):
+    """N-D convolution; `kernel` is (*spatial, in_channels // groups, out_channels); `bias` per output channel."""
     x, kernel, strides, padding, data_format, dilation = _conv_args(
         inputs, kernel, strides, padding, data_format, dilation_rate, "conv"
     )
-    return _restore_format(_conv_channels_last(x, kernel, strides, padding, dilation, "conv"), data_format)
+    out = _restore_format(_conv_channels_last(x, kernel, strides, padding, dilation, "conv"), data_format)
+    if bias is None:
+        return out
+    from .numpy_ops import add  # Keras promotion rules, as `ops.add`
+
+    bias = tensor(bias)
+    return add(out, bias.reshape(conv_bias.broadcast_shape(bias.shape, kernel.shape[-1], out.ndim, data_format)))
 
 
 def _depthwise_channels_last(x, kernel, strides, padding, dilation, name):

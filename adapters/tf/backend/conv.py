@@ -19,6 +19,7 @@ from kbridge.adapters.tf.backend._common import (
 )
 
 from kbridge import config
+from kbridge.backend import conv_bias
 
 __all__ = ["average_pool", "conv", "conv_transpose", "depthwise_conv", "max_pool", "separable_conv"]
 
@@ -156,8 +157,8 @@ def _conv_inputs(inputs, kernel):
     return inputs, kernel
 
 
-def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
-    """N-D convolution; `kernel` is `(*spatial, in_channels // groups, out_channels)`."""
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, bias=None):
+    """N-D convolution; `kernel` is `(*spatial, in_channels // groups, out_channels)`; `bias` per output channel."""
     inputs, kernel = _conv_inputs(inputs, kernel)
     n = _spatial_rank(inputs, "conv")
     data_format = _data_format(data_format, "conv")
@@ -178,6 +179,11 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
             f"kernel {kernel.shape}"
         )
     y = _conv_channels_last(x, kernel, strides, padding, dilation, channels // per_group)
+    if bias is not None:
+        from .numpy_elementwise import add  # Keras promotion rules, as `ops.add`
+
+        bias = tensor(bias)
+        y = add(y, tf.reshape(bias, conv_bias.broadcast_shape(bias.shape, kernel.shape[-1], y.shape.rank, "channels_last")))
     return _restore(y, data_format)
 
 

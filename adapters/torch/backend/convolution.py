@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from kbridge import config
+from kbridge.backend import conv_bias
 from kbridge.adapters.torch.backend._common import (
     INTLIKE,
     Tensor,
@@ -154,7 +155,7 @@ def _cached_plan(depthwise, x, kernel, strides, padding, data_format, dilation_r
     return plan
 
 
-def _run_conv(plan, x, kernel, depthwise, back=True):
+def _run_conv(plan, x, kernel, depthwise, back=True, bias=None):
     conv_fn, to_first, to_last, explicit, window, weight_order, strides, torch_padding, dilation, groups = plan
     if to_first is not None:
         x = x.permute(to_first)
@@ -164,17 +165,31 @@ def _run_conv(plan, x, kernel, depthwise, back=True):
         weight = kernel.reshape(window + (-1,)).permute(weight_order).unsqueeze(1)
     else:
         weight = kernel.permute(weight_order)
-    out = conv_fn(x, weight, None, strides, torch_padding, dilation, groups)
+    out = conv_fn(x, weight, bias, strides, torch_padding, dilation, groups)
     if back and to_last is not None:
         out = out.permute(to_last)
     return out
 
 
-def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
-    """N-D convolution; `kernel` is (*spatial, in_channels // groups, out_channels)."""
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, bias=None):
+    """N-D convolution; `kernel` is (*spatial, in_channels // groups, out_channels); `bias` per output channel."""
     x, kernel = _operands(inputs, kernel)
     plan = _cached_plan(False, x, kernel, strides, padding, data_format, dilation_rate)
-    return _run_conv(plan, x, kernel, False)
+    if bias is None:
+        return _run_conv(plan, x, kernel, False)
+    if not isinstance(bias, Tensor):
+        bias = convert(bias, device=x.device)
+    if bias.ndim != 1 or bias.shape[0] != kernel.shape[-1]:
+        conv_bias.broadcast_shape(bias.shape, kernel.shape[-1], x.ndim, "channels_last")  # raises
+    if bias.dtype is x.dtype:
+        # Fused: torch adds the bias inside the convolution (and sums its gradient there).
+        return _run_conv(plan, x, kernel, False, bias=bias)
+    from .numpy_math import add  # other dtypes promote as `ops.add` does
+
+    out = _run_conv(plan, x, kernel, False)
+    channels_first = plan[1] is None
+    return add(out, bias.reshape(conv_bias.broadcast_shape(bias.shape, kernel.shape[-1], out.ndim,
+                                                           "channels_first" if channels_first else "channels_last")))
 
 
 def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):

@@ -151,8 +151,9 @@ class BaseConv(Layer):
             padding=padding,
             data_format=self.data_format,
             dilation_rate=self.dilation_rate,
+            bias=None if self.bias is None else self._cast(self.bias),
         )
-        return self._finish(outputs)
+        return self.activation(outputs)
 
     def _output_channels(self, input_shape):
         return self.filters
