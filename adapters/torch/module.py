@@ -112,10 +112,8 @@ class KbridgeModule(torch.nn.Module):
         to `stateless_call` as non-trainable values. Unfreezing needs `refresh()` too:
         it turns `requires_grad` back on, which kbridge's own `fit` relies on as well.
         """
-        index = {id(entry[0]): entry for entry in self._entries}
         trainable = self.model.trainable_variables
-        self._trainable = [index[id(v)][1:3] for v in trainable]
-        self._non_trainable = [index[id(v)][1:3] for v in self.model.non_trainable_variables]
+        self._non_trainable_variables = self.model.non_trainable_variables
         # Frozen weights stop asking for gradients: `torch.optim` over `parameters()`
         # skips them (grad stays None) and DDP neither waits for nor reduces them.
         wanted = {id(v) for v in trainable}
@@ -138,17 +136,21 @@ class KbridgeModule(torch.nn.Module):
             )
         if "training" not in kwargs:
             kwargs["training"] = self.training
-        trainable = [self._read(owner, leaf) for owner, leaf in self._trainable]
-        non_trainable = [self._read(owner, leaf) for owner, leaf in self._non_trainable]
+        # Read through the module, so functional_call / DDP / compile substitutions are seen.
+        mapping = {variable: self._read(owner, leaf) for variable, owner, leaf, _ in self._entries}
+        non_trainable = [mapping[variable] for variable in self._non_trainable_variables]
         inputs = pack_inputs(self.model, inputs)
         # Tensors the model makes from nothing (constants, random counters) go to the
         # module's device, so `.to(device)` works for XLA and CUDA too.
         previous = device_state.device
-        first = trainable[0] if trainable else non_trainable[0] if non_trainable else None
-        if first is not None:
-            device_state.device = first.device
+        if mapping:
+            device_state.device = next(iter(mapping.values())).device
         try:
-            outputs, new_state = self.model.stateless_call(trainable, non_trainable, *inputs, **kwargs)
+            if not self.model.built:
+                raise ValueError(f'Model "{self.model.name}" must be built before it is called through its module.')
+            outputs, new_state = self.model._call_with_values(
+                mapping, self._non_trainable_variables, inputs, kwargs
+            )
         finally:
             device_state.device = previous
         with torch.no_grad():

@@ -553,6 +553,15 @@ class Layer(Trackable):
             )
         mapping = dict(zip(trainable, trainable_variables))
         mapping.update(zip(non_trainable, non_trainable_variables))
+        return self._call_with_values(mapping, non_trainable, args, kwargs, return_losses)
+
+    def _call_with_values(self, mapping, non_trainable, args, kwargs, return_losses=False):
+        """`stateless_call` for callers that already hold the variable lists (adapters, per step).
+
+        `mapping` maps each variable to the value it takes; `non_trainable` lists the variables
+        whose new values are returned. Walking the layer tree for the lists costs more than a
+        small model's forward pass, so adapters compute them once.
+        """
         with StatelessScope(mapping, collect_losses=True) as scope:
             outputs = self(*args, **kwargs)
         new_non_trainable = [scope.get_current_value(v) for v in non_trainable]
