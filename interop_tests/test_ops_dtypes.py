@@ -165,6 +165,34 @@ def test_cast_round_trip_names(bk, dtype):
     np.testing.assert_array_equal(values, [0.0, 1.0, 1.0] if dtype == "bool" else [0.0, 1.0, 2.0])
 
 
+def test_cast_of_python_numbers_goes_straight_to_the_target_dtype(bk):
+    """`cast(1 / 3, "float64")` is the float64 nearest 1/3, not a float32 widened (as Keras)."""
+    with _x64_if_jax(bk.name, True), use(bk.name):
+        third = ops.convert_to_numpy(ops.cast(1.0 / 3.0, "float64"))
+        pair = ops.convert_to_numpy(ops.cast([0.1, 2.9], "float64"))
+        truncated = ops.convert_to_numpy(ops.cast([2.9, -1.5], "int32"))
+    assert third.dtype == np.float64 and float(third) == 1.0 / 3.0
+    np.testing.assert_array_equal(pair, np.array([0.1, 2.9]))
+    np.testing.assert_array_equal(truncated, [2, -1])
+
+
+def test_float64_attention_keeps_float64_constants(bk):
+    """The default scale and the mask's large negative are float64 in float64 attention (torch once
+    overflowed building the mask in float32; TensorFlow rounded the scale through float32)."""
+    g = np.random.default_rng(0)
+    q, k, v = (g.standard_normal((2, 4, 3, 5)) for _ in range(3))
+    mask = g.random((2, 3, 4, 4)) > 0.3
+    logits = np.einsum("btnh,bsnh->bnts", q, k) / np.sqrt(5.0)
+    logits = np.where(mask & np.tril(np.ones((4, 4), bool)), logits, -0.7 * np.finfo(np.float64).max)
+    probs = np.exp(logits - logits.max(-1, keepdims=True))
+    expected = np.einsum("bnts,bsnh->btnh", probs / probs.sum(-1, keepdims=True), v)
+    with _x64_if_jax(bk.name, True), use(bk.name):
+        out = ops.dot_product_attention(*(ops.convert_to_tensor(a) for a in (q, k, v)), mask=mask, is_causal=True)
+        got = ops.convert_to_numpy(out)
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
+
+
 def test_floatx_is_respected(bk):
     """With floatx float16, float defaults and int-meets-float promotion follow it."""
     saved = config.floatx()

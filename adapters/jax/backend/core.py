@@ -214,8 +214,13 @@ def variable_assign(storage, value):
 
 def cast(x, dtype):
     """Casts `x` to `dtype`."""
-    x = _t(x)
     target = _jdt(dtype)
+    if isinstance(x, (bool, int, float, list, tuple)):
+        # Python numbers go straight to `dtype` (as in Keras): through floatx() first, a
+        # float64 constant such as 1 / sqrt(d) would be rounded to float32.
+        with np.errstate(invalid="ignore", over="ignore"):
+            return jnp.asarray(np.asarray(x).astype(target))
+    x = _t(x)
     return x if x.dtype == target else lax.convert_element_type(x, target)
 
 

@@ -251,7 +251,9 @@ def dtype(x):
 
 def cast(x, dtype):
     """Casts `x` to `dtype` (floats to ints truncate toward zero)."""
-    x = tensor(x)
+    # Python numbers go straight to `dtype` (as in Keras): through floatx() first, a float64
+    # constant such as 1 / sqrt(d) would be rounded to float32.
+    x = np.asarray(x) if isinstance(x, (bool, int, float, list, tuple)) else tensor(x)
     target = np_dtype(dtype)
     if x.dtype == target:
         return x

@@ -31,6 +31,14 @@ def promote(a, b):
     return hit
 
 
+def cast_to(x, dtype):
+    """`x` as a tensor of `dtype`. Python and NumPy numbers are converted in NumPy: `tf.cast`
+    makes them a float32 tensor first, which rounds a float64 value (or overflows it)."""
+    if isinstance(x, (bool, int, float, list, tuple, np.generic, np.ndarray)):
+        return tf.constant(np.asarray(x).astype(tf.as_dtype(dtype).as_numpy_dtype))
+    return tf.cast(x, dtype)
+
+
 def tensor(x, dtype=None):
     """Returns `x` as a `tf.Tensor`, cast to the dtype name `dtype` when given.
 

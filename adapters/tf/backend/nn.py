@@ -6,6 +6,7 @@ import math
 import numpy as np
 import tensorflow as tf
 from kbridge.adapters.tf.backend._common import (
+    cast_to,
     axis_list,
     dims,
     pair,
@@ -177,7 +178,7 @@ def sparse_plus(x):
 def squareplus(x, b=4):
     """`(x + sqrt(x**2 + b)) / 2`."""
     x = to_float(x)
-    return (x + tf.math.sqrt(tf.math.square(x) + tf.cast(b, x.dtype))) / 2.0
+    return (x + tf.math.sqrt(tf.math.square(x) + cast_to(b, x.dtype))) / 2.0
 
 
 # -- encodings ----------------------------------------------------------------------------------
@@ -344,7 +345,7 @@ def normalize(x, axis=-1, order=2, epsilon=None):
     epsilon = config.epsilon() if epsilon is None else epsilon
     if order == 2:
         square_sum = tf.math.reduce_sum(tf.math.square(x), axis=axis, keepdims=True)
-        inv_norm = tf.math.minimum(tf.math.rsqrt(square_sum), tf.cast(1.0 / epsilon, x.dtype))
+        inv_norm = tf.math.minimum(tf.math.rsqrt(square_sum), cast_to(1.0 / epsilon, x.dtype))
         return x * inv_norm
     denom = tf.math.maximum(norm(x, ord=order, axis=axis, keepdims=True), tf.constant(epsilon, x.dtype))
     return x / denom
@@ -387,7 +388,7 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
         scale = (
             1.0 / math.sqrt(head_dim) if isinstance(head_dim, int) else tf.math.rsqrt(tf.cast(head_dim, logits_dtype))
         )
-    logits = logits * tf.cast(scale, logits_dtype)
+    logits = logits * cast_to(scale, logits_dtype)
     if bias is not None:
         logits = logits + tensor(bias, logits_dtype)
     if mask is not None or is_causal:

@@ -5,6 +5,7 @@ import math
 
 import tensorflow as tf
 from kbridge.adapters.tf.backend._common import (
+    cast_to,
     is_float,
     is_int,
     pair,
@@ -385,7 +386,7 @@ def isclose(x1, x2, rtol=1e-05, atol=1e-08, equal_nan=False):
     x1, x2 = pair(x1, x2)
     if not (is_float(x1.dtype.name) or x1.dtype.is_complex):
         return tf.math.equal(x1, x2)
-    close = tf.math.abs(x1 - x2) <= tf.cast(atol, x1.dtype) + tf.cast(rtol, x1.dtype) * tf.math.abs(x2)
+    close = tf.math.abs(x1 - x2) <= cast_to(atol, x1.dtype) + cast_to(rtol, x1.dtype) * tf.math.abs(x2)
     close = tf.math.logical_or(close, tf.math.equal(x1, x2))
     if equal_nan:
         close = tf.math.logical_or(close, tf.math.logical_and(tf.math.is_nan(x1), tf.math.is_nan(x2)))
@@ -502,6 +503,6 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     dtype = x.dtype
     posinf = dtype.max if posinf is None else posinf
     neginf = dtype.min if neginf is None else neginf
-    x = tf.where(tf.math.is_nan(x), tf.cast(nan, dtype), x)
-    x = tf.where(tf.math.equal(x, tf.constant(math.inf, dtype)), tf.cast(posinf, dtype), x)
-    return tf.where(tf.math.equal(x, tf.constant(-math.inf, dtype)), tf.cast(neginf, dtype), x)
+    x = tf.where(tf.math.is_nan(x), cast_to(nan, dtype), x)
+    x = tf.where(tf.math.equal(x, tf.constant(math.inf, dtype)), cast_to(posinf, dtype), x)
+    return tf.where(tf.math.equal(x, tf.constant(-math.inf, dtype)), cast_to(neginf, dtype), x)

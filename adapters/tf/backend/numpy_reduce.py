@@ -6,6 +6,7 @@ import builtins
 import numpy as np
 import tensorflow as tf
 from kbridge.adapters.tf.backend._common import (
+    cast_to,
     axis_list,
     canonical_axis,
     common,
@@ -115,7 +116,7 @@ def _extremum(x, axis, keepdims, initial, reduce_fn, combine_fn):
         x = tf.cast(x, "int32")
     result = reduce_fn(x, axis=reduce_axis(axis), keepdims=keepdims)
     if initial is not None:
-        result = combine_fn(result, tf.cast(initial, result.dtype))
+        result = combine_fn(result, cast_to(initial, result.dtype))
     return tf.cast(result, "bool") if is_bool else result
 
 
@@ -247,7 +248,8 @@ def quantile(x, q, axis=None, method="linear", keepdims=False):
     if method not in ("linear", "lower", "higher", "midpoint", "nearest"):
         raise ValueError(f"quantile: unknown method {method!r}")
     x = to_float(x)
-    q = tf.cast(tensor(q), x.dtype if x.dtype.name != "float16" else "float32")
+    q = cast_to(q if isinstance(q, (int, float, list, tuple, np.generic, np.ndarray)) else tensor(q),
+                x.dtype if x.dtype.name != "float16" else "float32")
     compute = q.dtype
     flat, axes = _flatten_axes(tf.cast(x, compute), axis)
     values = tf.sort(flat, axis=-1)

@@ -379,7 +379,9 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
             allowed = causal if allowed is None else allowed & causal
         # A large finite negative (not -inf) keeps fully masked rows finite, as Keras does.
         big = -0.7 * torch.finfo(q.dtype).max
-        additive = torch.where(allowed, 0.0, big).to(q.dtype)
+        # Built in q's dtype: `torch.where` with Python scalars would make float32, where a
+        # float64 `big` overflows.
+        additive = torch.zeros(allowed.shape, dtype=q.dtype, device=q.device).masked_fill(~allowed, big)
         attn_mask = additive if attn_mask is None else attn_mask + additive
         is_causal = False
     out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, is_causal=is_causal, scale=scale)
