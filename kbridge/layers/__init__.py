@@ -29,6 +29,7 @@ from kbridge.layers.convolutional import (
 )
 from kbridge.layers.core import Activation, Dense, EinsumDense, Embedding, Identity, Lambda
 from kbridge.layers.core.wrapper import Wrapper
+from kbridge.layers.core.masking import Masking
 from kbridge.layers.input_layer import Input, InputLayer
 from kbridge.layers.input_spec import InputSpec
 from kbridge.layers.layer import Layer
@@ -90,6 +91,18 @@ from kbridge.layers.regularization import (
     SpatialDropout2D,
     SpatialDropout3D,
 )
+from kbridge.layers.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    GRUCell,
+    LSTMCell,
+    SimpleRNN,
+    SimpleRNNCell,
+    StackedRNNCells,
+    TimeDistributed,
+)
 from kbridge.layers.reshaping import (
     Cropping1D,
     Cropping2D,
@@ -107,6 +120,8 @@ from kbridge.layers.reshaping import (
 )
 
 __all__ = [
+    "Bidirectional", "GRU", "GRUCell", "LSTM", "LSTMCell", "Masking", "RNN", "SimpleRNN", "SimpleRNNCell",
+    "StackedRNNCells", "TimeDistributed",
     "ActivityRegularization", "AlphaDropout", "GaussianDropout", "GaussianNoise", "GroupNormalization",
     "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "SpectralNormalization", "UnitNormalization", "Wrapper",
     "Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "AvgPool1D",
