@@ -110,3 +110,33 @@ def test_masked_transformer_block_matches_keras():
         ours.set_weights(theirs.get_weights())
     x = np.array([[1, 2, 3, 0, 0], [4, 5, 6, 7, 8]])
     np.testing.assert_allclose(np.asarray(ours(x)), _np(theirs(x)), rtol=1e-5, atol=1e-5)
+
+
+def test_padding_mask_still_reaches_a_second_attention_after_multi_head_attention():
+    """Documented deviation. Embedding(mask_zero) feeds MultiHeadAttention and, as the value, an
+    Attention layer. Keras 3 (every backend) hands that Attention no value mask, though the same
+    graph with a Dense instead of the MultiHeadAttention does get it: calling MultiHeadAttention
+    drops the mask of its input tensor. kbridge keeps it, so padded keys stay masked. The outputs
+    equal Keras's once Keras is given the value mask explicitly."""
+
+    def build(lib):
+        ids = lib.Input((5,), dtype="int32")
+        embedded = lib.layers.Embedding(10, 4, mask_zero=True)(ids)
+        attended = lib.layers.MultiHeadAttention(2, 2)(embedded, embedded)
+        return lib.Model(ids, lib.layers.Attention()([attended, embedded]))
+
+    theirs = build(keras)
+    with kbridge.backend.use("numpy"):
+        ours = build(kbridge)
+        ours.set_weights(theirs.get_weights())
+    ids = np.array([[1, 2, 3, 0, 0], [4, 5, 0, 0, 0]], "int32")
+    padding = ids != 0
+    with kbridge.backend.use("numpy"):
+        received = np.asarray(ours(ids))
+    embedding, mha, attention = theirs.layers[1], theirs.layers[2], theirs.layers[3]
+    embedded = embedding(ids)
+    attended = mha(embedded, embedded, query_mask=padding, value_mask=padding)
+    expected = _np(attention([attended, embedded], mask=[padding, padding]))
+    np.testing.assert_allclose(received, expected, rtol=1e-5, atol=1e-5)
+    # Keras's own graph differs from that (its Attention attends to the padded keys).
+    assert np.abs(_np(theirs(ids)) - expected).max() > 1e-4
