@@ -145,7 +145,7 @@ BAD_ARGUMENTS = [
     (lambda: layers.DepthwiseConv2D(3, depth_multiplier=0), "DepthwiseConv2D.*depth_multiplier"),
     (lambda: layers.MaxPooling2D(padding="full"), "MaxPooling2D.*padding.*full"),
     (lambda: layers.AveragePooling1D((2, 2)), "AveragePooling1D.*pool_size"),
-    (lambda: layers.UpSampling2D(interpolation="bilinear"), "UpSampling2D.*nearest.*bilinear"),
+    (lambda: layers.UpSampling2D(interpolation="area"), "UpSampling2D.*nearest.*bilinear"),
     (lambda: layers.UpSampling3D(size=(2, 2)), "UpSampling3D.*size"),
     (lambda: layers.ZeroPadding2D((1, 2, 3)), "ZeroPadding2D.*padding"),
     (lambda: layers.Cropping1D((1, 2, 3)), "Cropping1D.*cropping"),

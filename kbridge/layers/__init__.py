@@ -81,6 +81,8 @@ from kbridge.layers.pooling import (
     MaxPooling3D,
 )
 from kbridge.layers.preprocessing import Rescaling
+from kbridge.layers.preprocessing import CenterCrop, RandomContrast, RandomFlip, RandomRotation
+from kbridge.layers.preprocessing import RandomTranslation, RandomZoom, Resizing
 from kbridge.layers.regularization import Dropout
 from kbridge.layers.regularization import (
     ActivityRegularization,
@@ -120,6 +122,7 @@ from kbridge.layers.reshaping import (
 )
 
 __all__ = [
+    "CenterCrop", "RandomContrast", "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "Resizing",
     "Bidirectional", "GRU", "GRUCell", "LSTM", "LSTMCell", "Masking", "RNN", "SimpleRNN", "SimpleRNNCell",
     "StackedRNNCells", "TimeDistributed",
     "ActivityRegularization", "AlphaDropout", "GaussianDropout", "GaussianNoise", "GroupNormalization",

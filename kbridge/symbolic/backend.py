@@ -179,6 +179,7 @@ from kbridge.symbolic._rules_array import (
     vstack,
     where,
 )
+from kbridge.symbolic._rules_image import affine_transform, resize
 from kbridge.symbolic._rules_nn import (
     average_pool,
     batch_normalization,

@@ -86,6 +86,7 @@ from .core import (
     variable_storage,
     while_loop,
 )
+from .image import affine_transform, resize
 from .math_ops import (
     erf,
     erfinv,

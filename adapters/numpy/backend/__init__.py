@@ -158,6 +158,7 @@ from .array_ops import (
     vstack,
     where,
 )
+from .image import affine_transform, resize
 from .creation import (
     arange,
     array,

@@ -24,6 +24,7 @@ from kbridge.adapters.tf.backend.nn import *  # noqa: F403
 from kbridge.adapters.tf.backend.numpy_elementwise import *  # noqa: F403
 from kbridge.adapters.tf.backend.numpy_reduce import *  # noqa: F403
 from kbridge.adapters.tf.backend.numpy_shape import *  # noqa: F403
+from kbridge.adapters.tf.backend.image import affine_transform, resize
 
 NAME = "tensorflow"
 
@@ -63,6 +64,7 @@ __all__ = ["NAME", "TENSOR_TYPES", "variable_assign", "variable_storage"]
 for _module in (_conv, _core, _math_ops, _nn, _numpy_elementwise, _numpy_reduce, _numpy_shape):
     __all__ += _module.__all__
 del _module
+__all__ += ["affine_transform", "resize"]
 
 
 def is_concrete(x):

@@ -24,6 +24,7 @@ from kbridge.adapters.torch.backend.numpy_array import *  # noqa: F403
 from kbridge.adapters.torch.backend.numpy_math import *  # noqa: F403
 from kbridge.adapters.torch.backend.numpy_reduce import *  # noqa: F403
 from kbridge.adapters.torch.backend.numpy_stats import *  # noqa: F403
+from kbridge.adapters.torch.backend.image import affine_transform, resize
 
 __all__ = (
     core.__all__
@@ -34,6 +35,7 @@ __all__ = (
     + nn.__all__
     + convolution.__all__
     + math_ops.__all__
+    + ["affine_transform", "resize"]
 )
 
 

@@ -7,6 +7,9 @@ from kbridge.layers.input_spec import InputSpec
 from kbridge.layers.layer import Layer
 
 
+_INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5")
+
+
 class _UpSampling(Layer):
     """Nearest-neighbour upsampling: spatial axis `i` is repeated `size[i]` times."""
 
@@ -63,7 +66,7 @@ class UpSampling2D(_UpSampling):
     Args:
         size: int or 2 ints, the factors for rows and columns.
         data_format: "channels_last" or "channels_first" (None: `image_data_format()`).
-        interpolation: "nearest" (the only mode kbridge has: it has no image-resize op yet).
+        interpolation: "nearest" (repeats), or "bilinear", "bicubic", "lanczos3", "lanczos5" (`ops.image.resize`).
         **kwargs: base `Layer` arguments.
     """
 
@@ -72,12 +75,20 @@ class UpSampling2D(_UpSampling):
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         super().__init__(**kwargs)
         self._setup(size, data_format)
-        if interpolation != "nearest":
+        if interpolation not in _INTERPOLATIONS:
             raise ValueError(
-                f"UpSampling2D: only interpolation='nearest' is supported (kbridge has no image resize op for "
-                f"'bilinear' and the other modes). Received: interpolation={interpolation!r}"
+                f'Layer "{self.name}" (UpSampling2D): `interpolation` must be one of {_INTERPOLATIONS}. '
+                f"Received: interpolation={interpolation!r}"
             )
         self.interpolation = interpolation
+
+    def call(self, inputs):
+        if self.interpolation == "nearest":
+            return super().call(inputs)
+        height_axis, width_axis = _spatial.spatial_axes(2, self.data_format)
+        shape = ops.shape(inputs)
+        size = (shape[height_axis] * self.size[0], shape[width_axis] * self.size[1])
+        return ops.image.resize(inputs, size, interpolation=self.interpolation, data_format=self.data_format)
 
     def get_config(self):
         config = Layer.get_config(self)
