@@ -2,6 +2,9 @@
 
 import tensorflow as tf
 
+from kbridge.adapters.tf import distribution
+from kbridge.adapters.tf.distribution import wrap_step  # noqa: F401  (trainer hook: tf.distribute data parallelism)
+
 
 def value_and_grad(fn, variables, has_aux=False):
     """See `kbridge.value_and_grad`: a GradientTape watching the variables' current values."""
@@ -13,7 +16,11 @@ def value_and_grad(fn, variables, has_aux=False):
                 tape.watch(value)
             out = fn(*args, **kwargs)
             loss = out[0] if has_aux else out
-        return out, tape.gradient(loss, values)
+        grads = tape.gradient(loss, values)
+        share = distribution.current_share()
+        if share is not None:  # inside a data-parallel fit step: weighted sum over the replicas
+            grads = distribution.all_reduce_gradients(grads, share)
+        return out, grads
 
     return run
 
