@@ -36,7 +36,7 @@ def measure_pair(spec):
     from workloads import WORKLOADS
 
     variant, workload = BY_NAME[spec["variant"]], WORKLOADS[spec["workload"]]
-    baseline = BY_NAME[variant.native]
+    baseline = BY_NAME[getattr(variant, spec.get("against", "native"))]
     pin_threads(spec["threads"], variant.framework)
     x, y = workload.make_data(max(spec["block_steps_max"], spec["warmup"], 1) * workload.batch_size)
     data = {"x": x, "y": y, "x1": x[:1]}

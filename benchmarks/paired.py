@@ -35,6 +35,8 @@ def parse_args(argv=None):
     parser.add_argument("--workloads", default="mlp,cnn", help=f"comma list of {sorted(WORKLOADS)}")
     parser.add_argument("--variants", default=DEFAULT_VARIANTS, help="comma list of names or fnmatch patterns")
     parser.add_argument("--mode", default=TRAIN, help="train or predict")
+    parser.add_argument("--against", default="native", choices=("native", "keras"),
+                        help="baseline: the hand-written native variant, or Keras 3 (fit/predict variants)")
     parser.add_argument("--procs", type=int, default=3, help="fresh processes per (workload, variant)")
     parser.add_argument("--rounds", type=int, default=8, help="ABBA rounds per process")
     parser.add_argument("--block-time", type=float, default=0.25, help="seconds per timed block (slower side)")
@@ -46,11 +48,11 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def chosen_variants(patterns):
+def chosen_variants(patterns, against):
     patterns = [p.strip() for p in patterns.split(",") if p.strip()]
-    chosen = [v for v in VARIANTS if v.native and any(fnmatch.fnmatchcase(v.name, p) for p in patterns)]
+    chosen = [v for v in VARIANTS if getattr(v, against) and any(fnmatch.fnmatchcase(v.name, p) for p in patterns)]
     if not chosen:
-        raise SystemExit(f"no variant with a native baseline matches {patterns!r}")
+        raise SystemExit(f"no variant with a {against} baseline matches {patterns!r}")
     return chosen
 
 
@@ -60,7 +62,7 @@ def run_child(workload, variant, args, cache):
         spec = {
             "workload": workload, "variant": variant, "mode": args.mode, "rounds": args.rounds,
             "block_time": args.block_time, "block_steps_max": args.block_steps_max, "warmup": args.warmup,
-            "threads": args.threads, "out": out,
+            "threads": args.threads, "against": args.against, "out": out,
         }  # fmt: skip
         env = dict(os.environ, TORCHINDUCTOR_CACHE_DIR=cache, PYTHONWARNINGS="ignore")
         try:
@@ -80,7 +82,10 @@ def run_child(workload, variant, args, cache):
 def main(argv=None):
     args = parse_args(argv)
     workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
-    variants = [v for v in chosen_variants(args.variants) if args.mode in v.modes and args.mode in BY_NAME[v.native].modes]
+    variants = [
+        v for v in chosen_variants(args.variants, args.against)
+        if args.mode in v.modes and args.mode in BY_NAME[getattr(v, args.against)].modes
+    ]
     started = time.time()
     rows = []
     with tempfile.TemporaryDirectory(prefix="kbridge-paired-inductor-") as cache:
@@ -94,7 +99,7 @@ def main(argv=None):
                 print(f"[{proc_index + 1}/{args.procs}] {cell[0]}/{cell[1]}: {shown}", file=sys.stderr, flush=True)
     for (workload, variant), found in results.items():
         ok = [r for r in found if r["status"] == "ok"]
-        row = {"workload": workload, "variant": variant, "baseline": BY_NAME[variant].native, "runs": found}
+        row = {"workload": workload, "variant": variant, "baseline": getattr(BY_NAME[variant], args.against), "runs": found}
         if ok:
             ratios = [r["ratio"] for r in ok]
             row.update(
