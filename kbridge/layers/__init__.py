@@ -105,6 +105,7 @@ from kbridge.layers.rnn import (
     StackedRNNCells,
     TimeDistributed,
 )
+from kbridge.layers.rnn import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, ConvLSTMCell
 from kbridge.layers.reshaping import (
     Cropping1D,
     Cropping2D,
@@ -122,6 +123,7 @@ from kbridge.layers.reshaping import (
 )
 
 __all__ = [
+    "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "ConvLSTMCell",
     "CenterCrop", "RandomContrast", "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "Resizing",
     "Bidirectional", "GRU", "GRUCell", "LSTM", "LSTMCell", "Masking", "RNN", "SimpleRNN", "SimpleRNNCell",
     "StackedRNNCells", "TimeDistributed",

@@ -1,6 +1,8 @@
 """Recurrent layers: cells, `RNN`, `SimpleRNN`, `LSTM`, `GRU`, `Bidirectional`, `TimeDistributed`."""
 
 from kbridge.layers.rnn.bidirectional import Bidirectional
+from kbridge.layers.rnn.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
+from kbridge.layers.rnn.conv_lstm_cell import ConvLSTMCell
 from kbridge.layers.rnn.gru import GRU, GRUCell
 from kbridge.layers.rnn.lstm import LSTM, LSTMCell
 from kbridge.layers.rnn.rnn import RNN
@@ -10,5 +12,5 @@ from kbridge.layers.rnn.time_distributed import TimeDistributed
 
 __all__ = [
     "Bidirectional", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN", "SimpleRNNCell", "StackedRNNCells",
-    "TimeDistributed",
+    "TimeDistributed", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "ConvLSTMCell",
 ]  # fmt: skip
