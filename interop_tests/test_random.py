@@ -161,3 +161,23 @@ def test_randint_shuffle_truncated_normal_identical(bk):
         values = np.where(np.abs(values) > 2.0, draws[round_index], values)
     np.testing.assert_allclose(truncated, np.clip(values, -2.0, 2.0), rtol=1e-6, atol=1e-6)
     assert np.abs(truncated).max() <= 2.0
+
+
+def test_first_use_of_a_backend_leaves_numpys_global_rng_alone():
+    """Importing jax draws from NumPy's global RNG; kbridge imports backends lazily, so a seed set
+    before the first use must survive it (fit's shuffles are then the same on every backend)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np, kbridge\n"
+        "kbridge.utils.set_random_seed(0)\n"
+        "expected = np.random.RandomState(0).rand(3)\n"
+        "for name in ('jax', 'torch', 'tensorflow'):\n"
+        "    kbridge.backend.registry.get(name)\n"
+        "assert 'jax' in __import__('sys').modules\n"
+        "np.testing.assert_array_equal(np.random.rand(3), expected)\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-2000:]

@@ -8,6 +8,8 @@ Backends are imported on first use, so `import kbridge` imports no framework.
 import importlib
 import importlib.util
 
+import numpy as np
+
 # Canonical names follow Keras 3 (`keras.backend.backend()` returns "tensorflow").
 _PACKAGES = {"numpy": "numpy", "jax": "jax", "torch": "torch", "tensorflow": "tf"}
 _ALIASES = {"tf": "tensorflow", "np": "numpy", "pytorch": "torch"}
@@ -53,7 +55,13 @@ def get(name):
                 f"The {key!r} backend needs the {_FRAMEWORK_MODULE[key]!r} package, which is not installed. "
                 f"Install it with: pip install 'kbridge[{_PACKAGES[key]}]'"
             )
-        module = importlib.import_module(f"kbridge.adapters.{_PACKAGES[key]}.backend")
+        # Importing a framework must not move NumPy's global RNG (importing jax draws from it):
+        # a seed set before the first use then gives every backend the same shuffles.
+        rng_state = np.random.get_state()
+        try:
+            module = importlib.import_module(f"kbridge.adapters.{_PACKAGES[key]}.backend")
+        finally:
+            np.random.set_state(rng_state)
         _loaded[key] = module
         for tensor_type in module.TENSOR_TYPES:
             _type_to_backend[tensor_type] = module
