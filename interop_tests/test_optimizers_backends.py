@@ -173,3 +173,55 @@ def test_apply_under_torch_compile_fullgraph():
     for v, want in zip(variables, eager):
         np.testing.assert_allclose(v.numpy(), want, rtol=1e-6, atol=1e-6)
     assert int(optimizer._iterations.numpy()) == 3
+
+
+@pytest.mark.parametrize(
+    "factory",
+    [
+        lambda: optimizers.Adam(0.01),
+        lambda: optimizers.AdamW(0.01, weight_decay=0.1, global_clipnorm=1.0),
+        lambda: optimizers.Adam(schedules.ExponentialDecay(0.05, 2, 0.5), gradient_accumulation_steps=2),
+        lambda: optimizers.Adam(0.01, amsgrad=True),  # not fused: falls back to the generic update
+    ],
+    ids=["adam", "adamw_clip", "adam_schedule_accumulation", "adam_amsgrad"],
+)
+def test_torch_fused_adam_equals_the_generic_update_in_float64(factory):
+    """torch fuses Adam into in-place foreach ops; the numbers must be the generic update's
+    (NumPy backend), in float64 to rounding, with float32 and float64 variables side by side."""
+    _skip_missing("torch")
+    initial = [INITIAL[0].astype("float64"), INITIAL[1]]  # two dtypes: two foreach groups
+    grads = [[g[0].astype("float64"), g[1]] for g in GRADS] * 2
+    results = {}
+    for name in ("numpy", "torch"):
+        with use(name):
+            variables = [kbridge.Variable(v, dtype=str(v.dtype), name=f"w{i}") for i, v in enumerate(initial)]
+            optimizer = factory()
+            for step_grads in grads:
+                optimizer.apply([ops.convert_to_tensor(g) for g in step_grads], variables)
+            results[name] = [v.numpy() for v in variables] + [v.numpy() for v in optimizer.variables]
+    for got, want in zip(results["torch"], results["numpy"]):
+        tolerance = 1e-12 if got.dtype == np.float64 else 1e-6
+        np.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
+    assert not np.allclose(results["torch"][0], initial[0])
+
+
+def test_torch_fused_adam_is_used_and_stateless_apply_is_not():
+    _skip_missing("torch")
+    from kbridge.adapters.torch import backend as torch_backend
+
+    assert torch_backend.optimizer_kernel(optimizers.Adam._update_many) is not None
+    assert torch_backend.optimizer_kernel(optimizers.SGD._update_many) is None
+    with use("torch"):
+        variables = [kbridge.Variable(v, name=f"w{i}") for i, v in enumerate(INITIAL)]
+        optimizer = optimizers.Adam(0.01)
+        optimizer.build(variables)
+        before = [v.numpy().copy() for v in variables]
+        new_values, _ = optimizer.stateless_apply(
+            [v.value for v in optimizer.variables], [ops.convert_to_tensor(g) for g in GRADS[0]],
+            [v.value for v in variables],
+        )
+        for variable, value in zip(variables, before):
+            np.testing.assert_array_equal(variable.numpy(), value)  # pure: nothing written
+        optimizer.apply([ops.convert_to_tensor(g) for g in GRADS[0]], variables)
+        for variable, value in zip(variables, new_values):
+            np.testing.assert_allclose(variable.numpy(), ops.convert_to_numpy(value), rtol=1e-6, atol=1e-7)

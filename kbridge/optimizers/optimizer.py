@@ -329,7 +329,12 @@ class Optimizer(SlotTracker):
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
         """Updates every variable; built-ins do all variables in one `_update_many` call."""
         if type(self).update_step is Optimizer.update_step:
-            self._update_many(grads, trainable_variables, learning_rate)
+            # A backend may fuse a built-in update (torch: foreach ops, in place); only when the
+            # variables are really updated, not inside a stateless call.
+            kernel_for = getattr(self._backend, "optimizer_kernel", None)
+            kernel = None if kernel_for is None or state.scope is not None else kernel_for(type(self)._update_many)
+            if kernel is None or not kernel(self, grads, trainable_variables, learning_rate):
+                self._update_many(grads, trainable_variables, learning_rate)
         else:
             for grad, variable in zip(grads, trainable_variables):
                 self.update_step(grad, variable, learning_rate)

@@ -26,6 +26,9 @@ from kbridge.adapters.torch.backend.numpy_reduce import *  # noqa: F403
 from kbridge.adapters.torch.backend.numpy_stats import *  # noqa: F403
 from kbridge.adapters.torch.backend.image import affine_transform, resize
 
+# Optional hook (not an op): fused in-place updates for built-in optimizers.
+from kbridge.adapters.torch.backend.optimizer_kernels import kernel_for as optimizer_kernel  # noqa: E402,F401
+
 __all__ = (
     core.__all__
     + numpy_math.__all__
