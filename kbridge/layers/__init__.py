@@ -83,6 +83,8 @@ from kbridge.layers.pooling import (
 from kbridge.layers.preprocessing import Rescaling
 from kbridge.layers.preprocessing import CenterCrop, RandomContrast, RandomFlip, RandomRotation
 from kbridge.layers.preprocessing import RandomTranslation, RandomZoom, Resizing
+from kbridge.layers.preprocessing import CategoryEncoding, Discretization, Hashing, IntegerLookup
+from kbridge.layers.preprocessing import Normalization, StringLookup, TextVectorization
 from kbridge.layers.regularization import Dropout
 from kbridge.layers.regularization import (
     ActivityRegularization,
@@ -123,10 +125,12 @@ from kbridge.layers.reshaping import (
 )
 
 __all__ = [
-    "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "ConvLSTMCell",
+    "CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "Normalization", "StringLookup",
+    "TextVectorization",
     "CenterCrop", "RandomContrast", "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "Resizing",
     "Bidirectional", "GRU", "GRUCell", "LSTM", "LSTMCell", "Masking", "RNN", "SimpleRNN", "SimpleRNNCell",
     "StackedRNNCells", "TimeDistributed",
+    "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "ConvLSTMCell",
     "ActivityRegularization", "AlphaDropout", "GaussianDropout", "GaussianNoise", "GroupNormalization",
     "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "SpectralNormalization", "UnitNormalization", "Wrapper",
     "Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "AvgPool1D",
