@@ -71,7 +71,7 @@ def place_batch(dist, batch, kind="train"):
         return _place_process_local(batch, sharded, kind)
 
     def place(value):
-        if not isinstance(value, jax.Array):
+        if not isinstance(value, (jax.Array, np.ndarray)):
             return value
         if value.ndim == 0:
             return jax.device_put(value, replicated)
@@ -99,7 +99,7 @@ def _place_process_local(batch, sharded, kind):
     local = jax.local_device_count()
 
     def place(value):
-        if not isinstance(value, jax.Array) or value.ndim == 0:
+        if not isinstance(value, (jax.Array, np.ndarray)) or value.ndim == 0:
             return value
         if value.shape[0] % local:
             raise ValueError(

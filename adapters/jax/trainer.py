@@ -64,6 +64,7 @@ def make_step(step_fn, state_variables, jit_compile=True, donate=True, kind="tra
             variable._value = value
         return tree.pack_sequence_as(template[0], outputs)
 
+    run.takes_numpy = jit_compile  # jax.jit converts NumPy inputs (to the canonical dtypes) itself
     return run
 
 
