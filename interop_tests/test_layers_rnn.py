@@ -450,3 +450,45 @@ def test_torch_compile_fullgraph_of_an_lstm_model_matches_eager():
     compiled = torch.compile(module, fullgraph=True, backend="aot_eager")
     torch.testing.assert_close(compiled(tokens), eager)
     assert not torch.allclose(eager[0], eager[1])
+
+
+# -- torch's fused kernels ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("layer_name", ["LSTM", "GRU"])
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_torch_fused_kernel_equals_the_cell_loop_in_float64(layer_name, go_backwards, monkeypatch):
+    """LSTM/GRU on torch run `torch.lstm`/`torch.gru` when the configuration matches; outputs,
+    states and gradients equal the generic cell loop (`use_cudnn=False`); a mask falls back."""
+    if not registry.is_installed("torch"):
+        pytest.skip("torch is not installed")
+    import torch
+
+    backend = registry.get("torch")
+    name = f"fused_{layer_name.lower()}"
+    calls = []
+    original = getattr(backend, name)
+    monkeypatch.setattr(backend, name, lambda *a: calls.append(1) or original(*a))
+    rng = np.random.RandomState(3)
+    x = rng.randn(2, 5, 3)
+    results = {}
+    for use_cudnn in ("auto", False):
+        with kbridge.backend.use("torch"):
+            layer = getattr(layers, layer_name)(
+                4, return_sequences=True, return_state=True, go_backwards=go_backwards, use_cudnn=use_cudnn,
+                dtype="float64",
+            )
+            layer.build((2, 5, 3))
+            layer.set_weights([np.random.RandomState(7).uniform(-0.5, 0.5, w.shape) for w in layer.get_weights()])
+            inputs = torch.tensor(x, requires_grad=True)
+            outputs = layer(inputs)
+            loss = sum((o * torch.linspace(-1, 1, o.numel(), dtype=o.dtype).reshape(o.shape)).sum() for o in outputs)
+            weights = [w.value for w in layer.trainable_weights]
+            grads = torch.autograd.grad(loss, [inputs] + weights)
+        results[use_cudnn] = [o.detach().numpy() for o in outputs] + [g.numpy() for g in grads]
+    assert len(calls) == 1  # the "auto" layer took the fused kernel, the other the loop
+    for fused, looped in zip(results["auto"], results[False]):
+        np.testing.assert_allclose(fused, looped, rtol=1e-10, atol=1e-12)
+    with kbridge.backend.use("torch"):
+        layer(torch.tensor(x), mask=torch.tensor([[True] * 5, [True] * 3 + [False] * 2]))
+    assert len(calls) == 1  # masked: the cell loop

@@ -27,4 +27,6 @@ def value_and_grad(fn, variables, has_aux=False):
 
 def make_step(step_fn, state_variables, jit_compile=False, donate=False, kind="train"):
     """Wraps `step_fn` in a `tf.function` (tf.Variables carry the state)."""
-    return tf.function(step_fn, jit_compile=bool(jit_compile), reduce_retracing=True)
+    function = tf.function(step_fn, jit_compile=bool(jit_compile), reduce_retracing=True)
+    function.takes_numpy = True  # tf.function converts NumPy arguments to tensors itself
+    return function

@@ -31,6 +31,7 @@ class GRUCell(BaseCell):
     """
 
     _GATES = 3
+    _FUSED_KIND = "gru"  # see kbridge/layers/rnn/_fused.py (reset_after=True only)
 
     def __init__(
         self,
@@ -129,7 +130,8 @@ class GRU(CellLayer):
             *_constraint, dropout, recurrent_dropout, reset_after, seed: as `GRUCell`.
         activity_regularizer: regularizer of the output.
         return_sequences, return_state, go_backwards, stateful, unroll: as `RNN`.
-        use_cudnn: accepted for Keras compatibility ("auto", True or False; no fused kernel is used).
+        use_cudnn: "auto" or True: use the backend's whole-sequence kernel (torch.lstm/torch.gru on
+            torch) when the configuration allows it (see `_fused.py`); False: always the cell loop.
         **kwargs: base `Layer` arguments.
     """
 

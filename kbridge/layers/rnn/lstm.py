@@ -26,6 +26,7 @@ class LSTMCell(BaseCell):
     """
 
     _GATES = 4
+    _FUSED_KIND = "lstm"  # see kbridge/layers/rnn/_fused.py
 
     def __init__(
         self,
@@ -108,7 +109,8 @@ class LSTM(CellLayer):
             *_regularizer, *_constraint, dropout, recurrent_dropout, seed: as `LSTMCell`.
         activity_regularizer: regularizer of the output.
         return_sequences, return_state, go_backwards, stateful, unroll: as `RNN`.
-        use_cudnn: accepted for Keras compatibility ("auto", True or False; no fused kernel is used).
+        use_cudnn: "auto" or True: use the backend's whole-sequence kernel (torch.lstm/torch.gru on
+            torch) when the configuration allows it (see `_fused.py`); False: always the cell loop.
         **kwargs: base `Layer` arguments.
     """
 

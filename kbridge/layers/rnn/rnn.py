@@ -3,6 +3,7 @@
 from kbridge import ops
 from kbridge.layers._base import layer_config
 from kbridge.layers.layer import Layer
+from kbridge.layers.rnn._fused import fused_loop
 from kbridge.layers.rnn.stacked_rnn_cells import StackedRNNCells
 from kbridge.tracking import Trackable
 from kbridge.utils import tree
@@ -205,14 +206,18 @@ class RNN(Layer):
         cell_kwargs = {}
         if isinstance(cell, Layer) and cell._call_info.has_training:
             cell_kwargs["training"] = training
-        if training:
-            _cache_dropout_masks(cell, sequences[:, 0], tree.pack_sequence_as(structure, flat_states))
-        try:
-            last_output, outputs, final_states = self._loop(
-                cell_call, cell_kwargs, sequences, flat_states, structure, mask, batch_size, dtype
-            )
-        finally:
-            _clear_dropout_masks(cell)
+        fused = fused_loop(self, sequences, flat_states, mask, training) if hasattr(self, "use_cudnn") else None
+        if fused is not None:
+            last_output, outputs, final_states = fused
+        else:
+            if training:
+                _cache_dropout_masks(cell, sequences[:, 0], tree.pack_sequence_as(structure, flat_states))
+            try:
+                last_output, outputs, final_states = self._loop(
+                    cell_call, cell_kwargs, sequences, flat_states, structure, mask, batch_size, dtype
+                )
+            finally:
+                _clear_dropout_masks(cell)
         if self.stateful:
             for variable, value in zip(self.state_vars._variables, final_states):
                 variable.assign(ops.cast(value, variable.dtype))
