@@ -4,7 +4,6 @@ from kbridge import ops
 from kbridge.layers.input_spec import InputSpec
 from kbridge.layers.rnn._rnn_layer import CellLayer
 from kbridge.layers.rnn.conv_lstm_cell import ConvLSTMCell
-from kbridge.utils import tree
 
 
 class ConvLSTM(CellLayer):
@@ -98,36 +97,11 @@ class ConvLSTM(CellLayer):
             return output_shape, state_shape, state_shape
         return output_shape
 
-    def _loop(self, cell_call, cell_kwargs, sequences, flat_states, structure, mask, batch_size, dtype):
-        # As `RNN._loop`, with image-shaped outputs: the mask broadcasts over every non-batch axis.
-        return_sequences = self.return_sequences
-        zero_output_for_mask = self.zero_output_for_mask
-        n_states = len(flat_states)
+    def _output_feature_rank(self):
+        return self.rank + 1  # image-shaped outputs: spatial axes and channels
 
-        def step(carry, x):
-            states, previous_output = carry[:n_states], carry[n_states]
-            if mask is not None:
-                x, keep = x
-            output, new_states = cell_call(x, tree.pack_sequence_as(structure, states), **cell_kwargs)
-            new_states = tree.flatten(new_states)
-            if mask is not None:
-                new_states = [ops.where(keep, new, old) for new, old in zip(new_states, states)]
-                fallback = ops.zeros_like(output) if zero_output_for_mask else previous_output
-                output = ops.where(keep, output, fallback)
-            return (*new_states, output), (output if return_sequences else None)
-
-        xs = ops.swapaxes(sequences, 0, 1)
-        if mask is not None:
-            keep = ops.swapaxes(mask, 0, 1)
-            for _ in range(self.rank + 1):
-                keep = ops.expand_dims(keep, -1)
-            xs = (xs, keep)
-        if self.go_backwards:
-            xs = tree.map_structure(lambda t: ops.flip(t, axis=0), xs)
-        init = (*flat_states, ops.zeros_like(flat_states[0]))
-        carry, ys = ops.scan(step, init, xs=xs, unroll=True if self.unroll else 1)
-        outputs = ops.swapaxes(ys, 0, 1) if return_sequences else None
-        return carry[n_states], outputs, list(carry[:n_states])
+    def _initial_output(self, flat_states, batch_size, dtype):
+        return ops.zeros_like(flat_states[0])
 
 
 class ConvLSTM1D(ConvLSTM):

@@ -263,13 +263,24 @@ class RNN(Layer):
 
         xs = ops.swapaxes(sequences, 0, 1)
         if mask is not None:
-            xs = (xs, ops.expand_dims(ops.swapaxes(mask, 0, 1), -1))
+            keep = ops.swapaxes(mask, 0, 1)
+            for _ in range(self._output_feature_rank()):  # broadcast over the output's feature axes
+                keep = ops.expand_dims(keep, -1)
+            xs = (xs, keep)
         if self.go_backwards:
             xs = tree.map_structure(lambda t: ops.flip(t, axis=0), xs)
-        init = (*flat_states, ops.zeros((batch_size, self._output_size()), dtype=dtype))
+        init = (*flat_states, self._initial_output(flat_states, batch_size, dtype))
         carry, ys = ops.scan(step, init, xs=xs, unroll=True if self.unroll else 1)
         outputs = ops.swapaxes(ys, 0, 1) if return_sequences else None
         return carry[n_states], outputs, list(carry[:n_states])
+
+    def _output_feature_rank(self):
+        """How many axes a step's output has after the batch axis (1: a vector per sample)."""
+        return 1
+
+    def _initial_output(self, flat_states, batch_size, dtype):
+        """The "previous output" of the first step (what a masked first step outputs)."""
+        return ops.zeros((batch_size, self._output_size()), dtype=dtype)
 
     # -- config -----------------------------------------------------------------------------
 
