@@ -185,33 +185,46 @@ def test_apply_under_torch_compile_fullgraph():
     ],
     ids=["adam", "adamw_clip", "adam_schedule_accumulation", "adam_amsgrad"],
 )
-def test_torch_fused_adam_equals_the_generic_update_in_float64(factory):
-    """torch fuses Adam into in-place foreach ops; the numbers must be the generic update's
-    (NumPy backend), in float64 to rounding, with float32 and float64 variables side by side."""
-    _skip_missing("torch")
+@pytest.mark.parametrize("backend", ["torch", "tensorflow"])
+def test_fused_adam_equals_the_generic_update_in_float64(backend, factory):
+    """torch fuses Adam into in-place foreach ops, TensorFlow into ResourceApplyAdam; the numbers
+    must be the generic update's (NumPy backend), in float64 to rounding, with float32 and
+    float64 variables side by side."""
+    _skip_missing(backend)
     initial = [INITIAL[0].astype("float64"), INITIAL[1]]  # two dtypes: two foreach groups
     grads = [[g[0].astype("float64"), g[1]] for g in GRADS] * 2
     results = {}
-    for name in ("numpy", "torch"):
+    for name in ("numpy", backend):
         with use(name):
             variables = [kbridge.Variable(v, dtype=str(v.dtype), name=f"w{i}") for i, v in enumerate(initial)]
             optimizer = factory()
             for step_grads in grads:
                 optimizer.apply([ops.convert_to_tensor(g) for g in step_grads], variables)
             results[name] = [v.numpy() for v in variables] + [v.numpy() for v in optimizer.variables]
-    for got, want in zip(results["torch"], results["numpy"]):
+    for got, want in zip(results[backend], results["numpy"]):
         tolerance = 1e-12 if got.dtype == np.float64 else 1e-6
         np.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
-    assert not np.allclose(results["torch"][0], initial[0])
+    assert not np.allclose(results[backend][0], initial[0])
 
 
-def test_torch_fused_adam_is_used_and_stateless_apply_is_not():
-    _skip_missing("torch")
-    from kbridge.adapters.torch import backend as torch_backend
+@pytest.mark.parametrize("backend", ["torch", "tensorflow"])
+def test_fused_adam_is_used_and_stateless_apply_is_not(backend, monkeypatch):
+    _skip_missing(backend)
+    module = registry.get(backend)
+    fused_results = []
+    original = module.optimizer_kernel
 
-    assert torch_backend.optimizer_kernel(optimizers.Adam._update_many) is not None
-    assert torch_backend.optimizer_kernel(optimizers.SGD._update_many) is None
-    with use("torch"):
+    def counting_kernel_for(update_many):
+        kernel = original(update_many)
+        if kernel is None:
+            return None
+        return lambda *args: fused_results.append(kernel(*args)) or fused_results[-1]
+
+    monkeypatch.setattr(module, "optimizer_kernel", counting_kernel_for)
+
+    assert module.optimizer_kernel(optimizers.Adam._update_many) is not None
+    assert module.optimizer_kernel(optimizers.SGD._update_many) is None
+    with use(backend):
         variables = [kbridge.Variable(v, name=f"w{i}") for i, v in enumerate(INITIAL)]
         optimizer = optimizers.Adam(0.01)
         optimizer.build(variables)
@@ -222,6 +235,8 @@ def test_torch_fused_adam_is_used_and_stateless_apply_is_not():
         )
         for variable, value in zip(variables, before):
             np.testing.assert_array_equal(variable.numpy(), value)  # pure: nothing written
+        assert fused_results == []  # stateless_apply took the generic update
         optimizer.apply([ops.convert_to_tensor(g) for g in GRADS[0]], variables)
+        assert fused_results == [True]
         for variable, value in zip(variables, new_values):
             np.testing.assert_allclose(variable.numpy(), ops.convert_to_numpy(value), rtol=1e-6, atol=1e-7)

@@ -60,6 +60,9 @@ def _skip_autograph():
 
 _skip_autograph()
 
+# Optional hook (not an op): fused updates for built-in optimizers.
+from kbridge.adapters.tf.backend.optimizer_kernels import kernel_for as optimizer_kernel  # noqa: E402,F401
+
 __all__ = ["NAME", "TENSOR_TYPES", "variable_assign", "variable_storage"]
 for _module in (_conv, _core, _math_ops, _nn, _numpy_elementwise, _numpy_reduce, _numpy_shape):
     __all__ += _module.__all__
