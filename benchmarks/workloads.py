@@ -41,10 +41,26 @@ class Workload:
     apply_jax: Callable  # (params, x) -> logits
     init_tf: Callable  # () -> list of tf.Variable
     apply_tf: Callable  # (variables, x) -> logits
+    arrays: Optional[Callable] = None  # () -> the shared initial weights, Keras layout and order
+    load_torch: Optional[Callable] = None  # (module, arrays) -> copies them into the torch native
     input_dtype: str = "float32"
     torch_layout: Optional[Callable] = None  # numpy x -> the layout the torch native takes
     latency: bool = False  # also measure batch-1 inference latency
     vocab_size: int = 0  # for integer (token) inputs
+
+    def keras_style_model(self, k):
+        """The Keras-style model (kbridge or Keras 3) starting from the shared weights."""
+        model = self.build_keras_style(k)
+        if self.arrays is not None:
+            model.set_weights(self.arrays())
+        return model
+
+    def torch_module(self):
+        """The hand-written torch network starting from the same weights (torch layouts)."""
+        module = self.build_torch()
+        if self.load_torch is not None:
+            self.load_torch(module, self.arrays())
+        return module
 
     def make_data(self, n, seed=SEED):
         """`n` samples of random inputs and integer labels (fixed seed)."""
@@ -94,6 +110,19 @@ def _mlp_arrays():
     for fan_in, fan_out in zip(MLP_UNITS[:-1], MLP_UNITS[1:]):
         arrays += [_glorot(rng, fan_in, fan_out, (fan_in, fan_out)), np.zeros(fan_out, "float32")]
     return arrays
+
+
+def _load_linear(linear, kernel, bias):
+    import torch
+
+    with torch.no_grad():
+        linear.weight.copy_(torch.from_numpy(kernel.T.copy()))  # (in, out) -> (out, in)
+        linear.bias.copy_(torch.from_numpy(bias))
+
+
+def mlp_load_torch(module, arrays):
+    for linear, (kernel, bias) in zip((module[0], module[2], module[4]), zip(arrays[::2], arrays[1::2])):
+        _load_linear(linear, kernel, bias)
 
 
 def mlp_init_jax(key=None):
@@ -160,6 +189,19 @@ def _cnn_arrays():
     ]  # fmt: skip
 
 
+def cnn_load_torch(module, arrays):
+    import torch
+
+    k1, b1, k2, b2, w, b = arrays
+    with torch.no_grad():
+        for conv, kernel, bias in ((module[0], k1, b1), (module[3], k2, b2)):
+            conv.weight.copy_(torch.from_numpy(kernel.transpose(3, 2, 0, 1).copy()))  # HWIO -> OIHW
+            conv.bias.copy_(torch.from_numpy(bias))
+    # Keras flattens (h, w, c), torch (c, h, w): reorder the dense rows to match.
+    rows = np.arange(1600).reshape(5, 5, 64).transpose(2, 0, 1).reshape(-1)
+    _load_linear(module[7], w[rows], b)
+
+
 def cnn_init_jax(key=None):
     import jax.numpy as jnp
 
@@ -217,6 +259,8 @@ WORKLOADS = {
         apply_jax=mlp_apply_jax,
         init_tf=mlp_init_tf,
         apply_tf=mlp_apply_tf,
+        arrays=_mlp_arrays,
+        load_torch=mlp_load_torch,
         latency=True,
     ),
     "cnn": Workload(
@@ -231,6 +275,8 @@ WORKLOADS = {
         apply_jax=cnn_apply_jax,
         init_tf=cnn_init_tf,
         apply_tf=cnn_apply_tf,
+        arrays=_cnn_arrays,
+        load_torch=cnn_load_torch,
         torch_layout=_nchw,
     ),
     # "text": Workload(name="text", input_shape=(100,), input_dtype="int32", batch_size=64, ...),

@@ -46,6 +46,10 @@ VARIANTS = [
        "hand-written params pytree, jax.jit step (donated buffers), optax.adam"),
     _v("native-tf", "tensorflow", "tf_variants:native", ALL_MODES,
        "hand-written tf.Variables, tf.function step with GradientTape, hand-written Adam (no tf.keras)"),
+    # control: a second, identical nn.Sequential against the first (the noise floor of a ratio)
+    _v("native-torch-twin", "torch", "torch_variants:native", (TRAIN,),
+       "a second nn.Sequential built the same way: its ratio to native-torch shows the measurement's resolution",
+       native="native-torch", group="control"),
     # (b) kbridge adapters inside native loops: native optimizer on the adapter
     _v("kb-module-torch", "torch", "torch_variants:kb_module", ALL_MODES,
        "kbridge.adapters.torch.to_module eager, torch.optim.Adam (foreach default)",

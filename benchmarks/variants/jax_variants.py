@@ -56,7 +56,7 @@ def kb_function(workload, mode, data):
 
     kbridge.utils.set_random_seed(0)
     with kbridge.backend.use("jax"):
-        model = workload.build_keras_style(kbridge)
+        model = workload.keras_style_model(kbridge)
     fn = to_function(model)
     return _loop(
         lambda p, s, x, training: fn.apply(p, s, x, training=training), fn.params, fn.state, workload, mode, data

@@ -18,9 +18,9 @@ def _build(library, workload):
     k.utils.set_random_seed(0)
     if library == "kbridge":
         with k.backend.use(os.environ["KBRIDGE_BACKEND"]):
-            model = workload.build_keras_style(k)
+            model = workload.keras_style_model(k)
     else:
-        model = workload.build_keras_style(k)
+        model = workload.keras_style_model(k)
     return k, model
 
 

@@ -43,7 +43,7 @@ def _loop(module, workload, mode, x, y, x1, compile):
 
 def native(workload, mode, data, compile=False):
     torch.manual_seed(0)
-    module = workload.build_torch()
+    module = workload.torch_module()
     layout = workload.torch_layout or (lambda a: a)
     return _loop(module, workload, mode, layout(data["x"]), data["y"], layout(data["x1"]), compile)
 
@@ -54,6 +54,6 @@ def kb_module(workload, mode, data, compile=False):
 
     kbridge.utils.set_random_seed(0)
     with kbridge.backend.use("torch"):
-        model = workload.build_keras_style(kbridge)
+        model = workload.keras_style_model(kbridge)
     module = to_module(model)
     return _loop(module, workload, mode, data["x"], data["y"], data["x1"], compile)
