@@ -17,7 +17,7 @@ def fused_loop(layer, sequences, flat_states, mask, training):
     """`(last_output, outputs, final_states)` from the backend's fused kernel, or None."""
     cell = layer.cell
     kind = getattr(cell, "_FUSED_KIND", None)
-    if kind is None or mask is not None or layer.unroll or layer.use_cudnn is False:
+    if kind is None or mask is not None or layer.unroll or getattr(layer, "use_cudnn", "auto") is False:
         return None
     kernel_fn = getattr(state.ops, f"fused_{kind}", None)
     if kernel_fn is None:

@@ -206,7 +206,7 @@ class RNN(Layer):
         cell_kwargs = {}
         if isinstance(cell, Layer) and cell._call_info.has_training:
             cell_kwargs["training"] = training
-        fused = fused_loop(self, sequences, flat_states, mask, training) if hasattr(self, "use_cudnn") else None
+        fused = fused_loop(self, sequences, flat_states, mask, training)
         if fused is not None:
             last_output, outputs, final_states = fused
         else:
