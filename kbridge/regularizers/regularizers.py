@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+
 from kbridge import ops
 
 
@@ -9,6 +11,10 @@ def _validate_float(value, name):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isinf(value) or math.isnan(value) or value < 0:
         raise ValueError(f"Invalid value for argument {name}: expected a non-negative float.Received: {name}={value}")
     return float(value)
+
+
+def _float32(value):
+    return float(np.float32(value))
 
 
 class Regularizer:
@@ -60,7 +66,8 @@ class L1(Regularizer):
     """
 
     def __init__(self, l1=0.01):
-        self.l1 = _validate_float(0.01 if l1 is None else l1, "l1")
+        # Keras 3 keeps this factor as a float32 tensor: its config holds the rounded value.
+        self.l1 = _float32(_validate_float(0.01 if l1 is None else l1, "l1"))
 
     def __call__(self, x):
         return ops.multiply(ops.sum(ops.abs(x)), self.l1)
@@ -98,7 +105,7 @@ class OrthogonalRegularizer(Regularizer):
     """
 
     def __init__(self, factor=0.01, mode="rows"):
-        self.factor = _validate_float(factor, "factor")
+        self.factor = _float32(_validate_float(factor, "factor"))  # float32 in Keras 3 too
         if mode not in ("rows", "columns"):
             raise ValueError(f'Invalid value for argument `mode`. Expected one of {{"rows", "columns"}}. Received: mode={mode}')
         self.mode = mode

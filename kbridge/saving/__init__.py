@@ -6,6 +6,7 @@ from kbridge.saving.safe_mode import (
     enable_unsafe_deserialization,
     in_safe_mode,
 )
+from kbridge.saving.safetensors_file import load_safetensors, save_safetensors
 from kbridge.saving.serialization_lib import (
     CustomObjectScope,
     custom_object_scope,
@@ -31,8 +32,10 @@ __all__ = [
     "get_registered_name",
     "get_registered_object",
     "in_safe_mode",
+    "load_safetensors",
     "register_keras_serializable",
     "safe_mode",
+    "save_safetensors",
     "serialization_lib",
     "serialize_keras_object",
 ]
