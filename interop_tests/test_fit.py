@@ -159,3 +159,28 @@ def test_multi_output_losses_weights_and_metrics():
     history = model.fit(x, [y, target], batch_size=16, epochs=3, verbose=0)
     assert {"loss", "cls_accuracy", "reg_mae"} <= set(history.history)
     assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+@pytest.mark.parametrize("how", ["layer", "variable"])
+def test_eager_torch_fit_sees_trainable_changes_between_fits(how):
+    # The eager step keeps its variable lists between steps; a changed `trainable` flag
+    # (on a layer or on a variable) must still reach the next fit without compile().
+    x, y = _data()
+    with kbridge.backend.use("torch"):
+        model = _mlp()
+    model.compile(optimizer=kbridge.optimizers.SGD(0.1), loss=kbridge.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    first, last = model.layers[0], model.layers[-1]
+    if how == "layer":
+        first.trainable = False
+    else:
+        first.kernel.trainable = False
+    frozen = first.kernel.numpy().copy()
+    before_last = last.kernel.numpy().copy()
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    np.testing.assert_array_equal(first.kernel.numpy(), frozen)
+    assert not np.allclose(last.kernel.numpy(), before_last)
+    first.trainable = True
+    first.kernel.trainable = True
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    assert not np.allclose(first.kernel.numpy(), frozen)

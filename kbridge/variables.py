@@ -7,6 +7,15 @@ from kbridge.backend._state import state
 from kbridge.backend.dtypes import standardize_dtype
 from kbridge.backend.operators import TensorOperators
 
+# Bumped whenever any variable is created or has its `trainable` flag set, so a trainer
+# can keep its variable lists until one of them may have changed.
+_trainable_flag_changes = 0
+
+
+def trainable_flag_changes():
+    """A counter that changes whenever a variable is created or its `trainable` flag is set."""
+    return _trainable_flag_changes
+
 
 class Variable(TensorOperators):
     """A model variable whose value is a native array of one backend (DESIGN.md invariant 5).
@@ -43,7 +52,7 @@ class Variable(TensorOperators):
             raise ValueError(f"Variable name must be a string without '.' or '/', received {name!r}")
         self.name = name
         self.path = name
-        self.trainable = bool(trainable)
+        self.trainable = trainable
         self.autocast = autocast
         self.aggregation = aggregation
         self.synchronization = synchronization
@@ -53,6 +62,17 @@ class Variable(TensorOperators):
         value = self._initial_value(initializer, shape, dtype, backend)
         self._value = backend.variable_storage(value, self.trainable)
         self._shape = tuple(int(d) for d in backend.shape(self._value))
+
+    @property
+    def trainable(self):
+        """Whether optimizers update this variable."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        global _trainable_flag_changes
+        self._trainable = bool(value)
+        _trainable_flag_changes += 1
 
     def _initial_value(self, initializer, shape, dtype, backend):
         saved = state.ops, state.scope

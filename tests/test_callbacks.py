@@ -359,15 +359,6 @@ def test_tensorboard_writes_train_and_validation_event_files(tmp_path):
         callbacks.TensorBoard(update_freq=0)
 
 
-def test_metadata_json_is_keras_shaped(tmp_path):
-    from kbridge.callbacks import backup_and_restore
-
-    path = tmp_path / "training_metadata.json"
-    backup_and_restore._write_atomically(str(path), json.dumps({"epoch": 3, "batch": 0}))
-    assert json.loads(path.read_text()) == {"epoch": 3, "batch": 0}
-    assert os.listdir(tmp_path) == ["training_metadata.json"]
-
-
 def test_batch_logs_are_wanted_only_when_a_callback_reads_them():
     # When nobody reads per-batch logs, fit keeps them on the device (no host sync per step).
     class EpochOnly(callbacks.Callback):

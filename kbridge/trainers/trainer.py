@@ -10,6 +10,7 @@ override trains on every backend.
 import numpy as np
 
 from kbridge import ops
+from kbridge import variables as variables_module
 from kbridge.backend import dispatch, registry
 from kbridge.backend._state import state
 from kbridge.symbolic import tracing
@@ -84,6 +85,7 @@ class Trainer:
         self.stop_training = False
         self._compiled = True
         self._functions = {}
+        self._step_variables_cache = None
 
     def to_backend(self, name):
         """Moves the model, its optimizer and metric state to backend `name`; steps are recompiled."""
@@ -93,6 +95,7 @@ class Trainer:
         if getattr(self, "optimizer", None) is not None and self.optimizer.built:
             self.optimizer.to_backend(name)
         self._functions = {}
+        self._step_variables_cache = None
         return self
 
     def _assert_compiled(self, what):
@@ -134,15 +137,24 @@ class Trainer:
 
     def _call_losses(self):
         collected = list(self._losses)
-        for variable in self._regularized_variables():
+        for variable in self._step_variables()[1]:
             collected.append(variable.regularizer(variable.value))
         return collected
 
-    def _regularized_variables(self):
-        cached = getattr(self, "_regularized_cache", None)
-        if cached is None:
-            cached = self._regularized_cache = [v for v in self.trainable_weights if v.regularizer is not None]
-        return cached
+    def _step_variables(self):
+        """`(trainable_variables, regularized trainable weights)`, kept between steps.
+
+        Walking the layer tree costs more than a small model's eager step, so the lists are
+        walked again only after a variable was created or a `trainable` flag changed (or
+        after `compile()` / `to_backend()`).
+        """
+        version = variables_module.trainable_flag_changes()
+        cached = self.__dict__.get("_step_variables_cache")
+        if cached is None or cached[0] != version:
+            trainable = self.trainable_variables
+            regularized = [v for v in self.trainable_weights if v.regularizer is not None]
+            cached = self._step_variables_cache = (version, trainable, regularized)
+        return cached[1], cached[2]
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Updates the compiled metrics and returns `get_metrics_result()`."""
@@ -169,8 +181,9 @@ class Trainer:
             y_pred = self(x, training=True)
             return self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight), y_pred
 
-        (loss, y_pred), grads = value_and_grad(loss_fn, self.trainable_variables, has_aux=True)()
-        self.optimizer.apply(grads, self.trainable_variables)
+        trainable_variables = self._step_variables()[0]
+        (loss, y_pred), grads = value_and_grad(loss_fn, trainable_variables, has_aux=True)()
+        self.optimizer.apply(grads, trainable_variables)
         self._loss_tracker.update_state(loss, sample_weight=ops.shape(tree.flatten(x)[0])[0])
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -212,7 +225,7 @@ class Trainer:
         step = {"train": self.train_step, "test": self.test_step, "predict": self.predict_step}[kind]
         module = self._training_backend()
         hooks = registry.adapter_module(module.NAME, "trainer")
-        self._regularized_variables()  # fills its cache now: an attribute set inside torch.compile recompiles
+        self._step_variables()  # fills its cache now: an attribute set inside torch.compile recompiles
         if self.run_eagerly:
             compiled = step
         else:
@@ -281,6 +294,23 @@ class Trainer:
         if begin is not None:
             begin(self)
 
+    def _assign_metric_state(self, values):
+        """Sets every metric variable, in `self.metrics` order (a resumed epoch's running values)."""
+        variables = [variable for metric in self.metrics for variable in metric.variables]
+        if len(variables) != len(values):
+            raise ValueError(
+                f"Model {self.name!r}: the saved metric state holds {len(values)} variables, but the model's metrics "
+                f"({self.metrics_names}) have {len(variables)}."
+            )
+        for variable, value in zip(variables, values):
+            variable.assign(np.asarray(value, dtype=variable.dtype).reshape(variable.shape))
+
+    def _metric_logs(self):
+        if self._loss_tracker is None:
+            return {}
+        with dispatch.use(self._training_backend().NAME):
+            return _to_python(self.get_metrics_result())
+
     def _output_names(self):
         names = getattr(self, "output_names", None)
         return list(names) if names else ["output"]
@@ -337,20 +367,37 @@ class Trainer:
         callback_list.on_train_begin()
         # A callback may move the start (BackupAndRestore resuming a run), as in Keras.
         initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
-        self._initial_epoch = None
+        # kbridge extra: BackupAndRestore resuming mid-epoch also sets the first step to run in
+        # that epoch, and the metric state reached before it.
+        initial_step = getattr(self, "_initial_step", None) or 0
+        metric_state = getattr(self, "_initial_metric_state", None)
+        self._initial_epoch = self._initial_step = self._initial_metric_state = None
         logs = {}
         batch_logs_wanted = callback_list.wants_batch_logs("train")
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
-            step_logs = None
+            skip = initial_step if epoch == initial_epoch else 0
+            step_logs, trained = None, False
             for begin, end, batches in iterator.enumerate_epoch():
                 if not self._functions.get("train"):
                     self._symbolic_build(batches[0])
+                    self._make_function("train")  # once: skipped batches do not build again
+                if skip:
+                    # Batches trained before the interruption are drawn (the data order and the
+                    # random draws of the source stay the same) but not trained on again.
+                    if metric_state is not None:
+                        self._assign_metric_state(metric_state)
+                        metric_state = None
+                    if end < skip:
+                        continue
+                    if begin < skip:  # another steps_per_execution than the interrupted run
+                        batches, begin = batches[skip - begin :], skip
                 callback_list.on_train_batch_begin(begin)
                 train_function = self._make_function("train")
                 for batch in batches:
                     step_logs = train_function(batch)
+                trained = True
                 if batch_logs_wanted:
                     logs = _to_python(step_logs)
                     step_logs = None
@@ -359,6 +406,8 @@ class Trainer:
                     break
             if step_logs is not None:
                 logs = _to_python(step_logs)
+            elif skip and not trained:
+                logs = self._metric_logs()  # the interrupted run had trained every batch of this epoch
             if getattr(iterator, "ran_out_of_data", False):
                 self.stop_training = True
             end_epoch = getattr(hooks, "end_epoch", None)  # e.g. average BatchNorm statistics over processes
