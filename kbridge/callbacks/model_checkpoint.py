@@ -133,13 +133,8 @@ class ModelCheckpoint(MonitorCallback):
             os.makedirs(dirname, exist_ok=True)
         if self.save_weights_only:
             self.model.save_weights(filepath, overwrite=True)
-        elif hasattr(self.model, "save"):
-            self.model.save(filepath, overwrite=True)
         else:
-            raise NotImplementedError(
-                f"ModelCheckpoint: model {self.model.name!r} has no `save()` for whole-model files "
-                f"({filepath}); pass `save_weights_only=True` and a `.weights.h5` filepath."
-            )
+            self.model.save(filepath, overwrite=True)
         if self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
 

@@ -4,6 +4,7 @@ from kbridge.models.cloning import clone_model
 from kbridge.models.functional import Functional
 from kbridge.models.model import Model
 from kbridge.models.sequential import Sequential
+from kbridge.saving.keras_file import load_model, save_model
 
 
 def model_from_json(json_string, custom_objects=None):
@@ -20,4 +21,4 @@ def model_from_json(json_string, custom_objects=None):
     return deserialize_keras_object(json.loads(json_string), custom_objects=custom_objects)
 
 
-__all__ = ["Functional", "Model", "Sequential", "clone_model", "model_from_json"]
+__all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model", "model_from_json", "save_model"]

@@ -6,6 +6,7 @@ Training (`compile`/`fit`/`evaluate`/`predict`) is added by a trainer mixin plac
 
 import contextlib
 import inspect
+import warnings
 
 from kbridge.backend import dispatch
 from kbridge.backend._state import state
@@ -30,6 +31,19 @@ _MODEL_INTERNALS = frozenset(
         "_steps",
         "_output_masks_cache",
     }
+)
+
+
+# The `compile()` arguments a compile config holds (Keras 3's `get_compile_config` keys).
+_COMPILE_KEYS = (
+    "optimizer",
+    "loss",
+    "loss_weights",
+    "metrics",
+    "weighted_metrics",
+    "run_eagerly",
+    "steps_per_execution",
+    "jit_compile",
 )
 
 
@@ -234,6 +248,81 @@ class Model(Trainer, Layer):
         from kbridge.saving import weights_file
 
         weights_file.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Saves the model (config, weights, optimizer state, assets) as a Keras 3 `.keras` archive.
+
+        Args:
+            filepath: a path ending in `.keras` (with `zipped=False`: a folder path without it).
+            overwrite: if False and the target exists, ask on the terminal before overwriting.
+            zipped: write a zip archive (default) or a folder with the same members.
+
+        Raises:
+            ValueError: for another extension (the legacy `.h5` format is not written) or an
+                unknown keyword argument.
+        """
+        from kbridge.saving import keras_file
+
+        keras_file.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    # -- compile config ------------------------------------------------------------------
+
+    def get_compile_config(self):
+        """Returns the `compile()` arguments as a serialized dict (Keras 3's keys); `{}` when not compiled."""
+        from kbridge.optimizers.optimizer import Optimizer
+        from kbridge.saving import serialization_lib
+
+        if not self._compiled or not hasattr(self, "_compile_args"):
+            return {}
+        if not isinstance(self.optimizer, Optimizer):
+            warnings.warn(
+                f"Model {self.name!r} is compiled with a framework-native optimizer ({type(self.optimizer).__name__}), "
+                "which cannot be written to a config: the compile config is not saved. Call `compile()` again after "
+                "loading, or compile with a kbridge optimizer.",
+                stacklevel=3,
+            )
+            return {}
+        args = self._compile_args
+        config = {
+            "optimizer": self.optimizer,
+            "loss": args["loss"],
+            "loss_weights": args["loss_weights"],
+            "metrics": args["metrics"],
+            "weighted_metrics": args["weighted_metrics"],
+            "run_eagerly": self.run_eagerly,
+            "steps_per_execution": self.steps_per_execution,
+            "jit_compile": self.jit_compile,
+        }
+        return serialization_lib.serialize_keras_object(config)
+
+    def compile_from_config(self, config):
+        """Compiles the model from `get_compile_config()` output and builds the optimizer's variables
+        (so that saved optimizer state can be loaded into them)."""
+        from kbridge.optimizers.optimizer import Optimizer
+        from kbridge.saving import serialization_lib
+        from kbridge.trainers.trainer import Trainer
+
+        if type(self).compile is not Trainer.compile:
+            warnings.warn(
+                f"`compile()` was not called as part of model loading because the `compile()` method of "
+                f"{type(self).__name__} is custom. Override `get_compile_config()` and `compile_from_config(config)` "
+                "too, or call `compile()` manually after loading.",
+                stacklevel=2,
+            )
+            return
+        if not isinstance(config, dict):
+            raise ValueError(f"Model {self.name!r}: compile_from_config expects a dict, received {config!r}")
+        unknown = sorted(set(config) - set(_COMPILE_KEYS))
+        if unknown:
+            warnings.warn(
+                f"Model {self.name!r}: ignoring unknown compile_config keys {unknown} (known: {list(_COMPILE_KEYS)}).",
+                stacklevel=2,
+            )
+        config = {key: value for key, value in config.items() if key in _COMPILE_KEYS}
+        config = serialization_lib.deserialize_keras_object(config)
+        self.compile(**config)
+        if self.built and isinstance(self.optimizer, Optimizer):
+            self.optimizer.build(self.trainable_variables)
 
     # -- config --------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
-"""`kbridge.saving`: Keras 3 object configs, the custom-object registry and safe mode."""
+"""`kbridge.saving`: `.keras` model files, Keras 3 object configs, the custom-object registry and safe mode."""
 
-from kbridge.saving import safe_mode, serialization_lib
+from kbridge.saving import keras_file, safe_mode, serialization_lib
+from kbridge.saving.keras_file import load_model, save_model
 from kbridge.saving.safe_mode import (
     SafeModeScope,
     enable_unsafe_deserialization,
@@ -32,9 +33,12 @@ __all__ = [
     "get_registered_name",
     "get_registered_object",
     "in_safe_mode",
+    "keras_file",
+    "load_model",
     "load_safetensors",
     "register_keras_serializable",
     "safe_mode",
+    "save_model",
     "save_safetensors",
     "serialization_lib",
     "serialize_keras_object",

@@ -52,19 +52,13 @@ def save_weights(model, filepath, overwrite=True, attrs=None):
     if os.path.exists(filepath) and not overwrite and not _ask_to_proceed_with_overwrite(filepath):
         return
     # Read every value before touching the disk: a failing read leaves no file behind.
-    entries = [(path, obj, [v.numpy() for v in _own_variables(obj)]) for path, obj in saveables(model)]
+    entries = read_entries(model)
     folder = os.path.dirname(os.path.abspath(filepath))
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(filepath)}.", suffix=".tmp")
     os.close(handle)
     try:
         with h5py.File(temporary, "w") as file:
-            for key, value in (attrs or {}).items():
-                file.attrs[key] = value
-            for path, obj, arrays in entries:
-                group = (file.require_group(path) if path else file).create_group("vars")
-                group.attrs["name"] = obj.name
-                for index, array in enumerate(arrays):
-                    _write_dataset(group, str(index), array)
+            write_entries(file, entries, attrs)
             file.flush()
             os.fsync(_file_descriptor(file))
         os.replace(temporary, filepath)
@@ -106,7 +100,7 @@ def load_weights(model, filepath, skip_mismatch=False):
         with zipfile.ZipFile(filepath) as archive:
             source = io.BytesIO(archive.read("model.weights.h5"))
     with h5py.File(source, "r") as file:
-        assignments, failures = _plan(file, saveables(model))
+        assignments, failures = plan_load(file, model)
     if failures:
         message = (
             f"A total of {len(failures)} objects could not be loaded from {filepath}. Example error message for "
@@ -118,6 +112,36 @@ def load_weights(model, filepath, skip_mismatch=False):
         warnings.warn(message, stacklevel=2)
     for variable, array in assignments:
         variable.assign(array)
+
+
+def read_entries(model):
+    """Returns `[(h5 path, object, [numpy arrays])]`: every value the weights file holds, read
+    before anything is written (a failing read then leaves no file behind)."""
+    return [(path, obj, [v.numpy() for v in _own_variables(obj)]) for path, obj in saveables(model)]
+
+
+def write_entries(file, entries, attrs=None):
+    """Writes `read_entries` output into an open, writable `h5py.File` in Keras 3's layout.
+
+    Used for `.weights.h5` files and for the `model.weights.h5` member of `.keras` archives.
+    """
+    for key, value in (attrs or {}).items():
+        file.attrs[key] = value
+    for path, obj, arrays in entries:
+        group = (file.require_group(path) if path else file).create_group("vars")
+        group.attrs["name"] = obj.name
+        for index, array in enumerate(arrays):
+            _write_dataset(group, str(index), array)
+
+
+def plan_load(file, model):
+    """Checks an open `h5py.File` against `model` without assigning anything.
+
+    Returns:
+        `([(variable, array)], [(object name, error message)])`: the assignments to make and
+        the objects whose stored variables disagree with the model (count or shapes).
+    """
+    return _plan(file, saveables(model))
 
 
 def read_attrs(filepath):

@@ -24,6 +24,9 @@ from kbridge.layers.preprocessing._categorical import (
 from kbridge.saving import safe_mode
 from kbridge.symbolic.keras_tensor import KerasTensor
 
+# The asset file of an adapted vocabulary inside a `.keras` archive (Keras 3's name).
+_VOCABULARY_FILE = "vocabulary.txt"
+
 LOOKUP_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 
 
@@ -196,6 +199,39 @@ class IndexLookup(Layer):
         self._frozen_vocab_size = size
 
     _called = False
+
+    # -- assets (.keras files) -----------------------------------------------------------------
+
+    def save_assets(self, dir_path):
+        """Writes an adapted vocabulary to `dir_path/vocabulary.txt`, one token a line (Keras 3's asset).
+
+        A vocabulary passed to the constructor is in the config instead, and nothing is written.
+        """
+        if self.input_vocabulary is not None:
+            return
+        with open(os.path.join(dir_path, _VOCABULARY_FILE), "w", encoding="utf-8") as f:
+            f.write("\n".join(str(token) for token in self.get_vocabulary(include_special_tokens=True)))
+
+    def load_assets(self, dir_path):
+        """Reads the vocabulary `save_assets` (or Keras 3) wrote into `dir_path`."""
+        if self.input_vocabulary is not None:
+            return
+        path = os.path.join(dir_path, _VOCABULARY_FILE)
+        if not os.path.isfile(path):
+            raise layer_error(self, f"found no `{_VOCABULARY_FILE}` in its assets folder {dir_path!r}")
+        if self.output_mode == "tf_idf":
+            raise layer_error(self, "cannot restore an adapted vocabulary with output_mode='tf_idf' from a model "
+                              "file (its IDF weights are not restored); pass `vocabulary` and `idf_weights` instead")
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        while lines and lines[-1] == "":
+            lines.pop()
+        try:
+            tokens = self._normalize_tokens(lines)
+        except ValueError as error:
+            raise layer_error(self, f"read an invalid vocabulary from {path!r}: {error}") from None
+        if tokens:
+            self.set_vocabulary(tokens)
 
     # -- adapt -----------------------------------------------------------------------------
 

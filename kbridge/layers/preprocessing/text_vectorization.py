@@ -185,6 +185,14 @@ class TextVectorization(Layer):
         """Sets the vocabulary (and TF-IDF weights) as `StringLookup.set_vocabulary`."""
         self._lookup_layer.set_vocabulary(vocabulary, idf_weights=idf_weights)
 
+    def save_assets(self, dir_path):
+        """Writes the adapted vocabulary into `dir_path` (as `StringLookup.save_assets`)."""
+        self._lookup_layer.save_assets(dir_path)
+
+    def load_assets(self, dir_path):
+        """Reads the vocabulary `save_assets` (or Keras 3) wrote into `dir_path`."""
+        self._lookup_layer.load_assets(dir_path)
+
     # -- calling ---------------------------------------------------------------------------
 
     def __call__(self, inputs, **kwargs):
