@@ -26,7 +26,9 @@ from kbridge.adapters.torch.backend.numpy_reduce import *  # noqa: F403
 from kbridge.adapters.torch.backend.numpy_stats import *  # noqa: F403
 from kbridge.adapters.torch.backend.image import affine_transform, resize
 
-# Optional hooks (not ops): fused in-place updates for built-in optimizers; whole-sequence RNN kernels.
+# Optional hooks (not ops): fused in-place updates for built-in optimizers; whole-sequence RNN kernels;
+# Dense's matmul + bias as one addmm.
+from kbridge.adapters.torch.backend.fused_dense import fused_dense  # noqa: E402,F401
 from kbridge.adapters.torch.backend.fused_rnn import fused_gru, fused_lstm  # noqa: E402,F401
 from kbridge.adapters.torch.backend.optimizer_kernels import kernel_for as optimizer_kernel  # noqa: E402,F401
 

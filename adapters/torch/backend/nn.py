@@ -222,6 +222,9 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     return -torch.sum(target * log_prob, dim=axis)
 
 
+_NO_LABEL = -(2**63)
+
+
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Crossentropy between integer `target` and `output` along `axis`."""
     output = _f(output)
@@ -233,13 +236,15 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
             "sparse_categorical_crossentropy: `target` must have one axis fewer than `output`, "
             f"received target.shape={tuple(target.shape)}, output.shape={tuple(output.shape)}"
         )
-    if from_logits:
-        log_prob = torch.log_softmax(output, dim=axis)
-    else:
-        output = output / torch.sum(output, dim=axis, keepdim=True)
-        eps = config.epsilon()
-        log_prob = torch.log(torch.clamp(output, eps, 1.0 - eps))
     axis = axis % output.ndim
+    if from_logits:
+        # One fused kernel (log-softmax + pick) forward and backward; classes go on dim 1.
+        classes_first = output if axis == 1 else torch.movedim(output, axis, 1)
+        # No label is ignored here (torch skips -100 by default; kbridge's losses handle ignore_class).
+        return torch.nn.functional.cross_entropy(classes_first, target.long(), reduction="none", ignore_index=_NO_LABEL)
+    output = output / torch.sum(output, dim=axis, keepdim=True)
+    eps = config.epsilon()
+    log_prob = torch.log(torch.clamp(output, eps, 1.0 - eps))
     picked = torch.gather(log_prob, axis, target.long().unsqueeze(axis))
     return -picked.squeeze(axis)
 

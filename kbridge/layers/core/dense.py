@@ -1,6 +1,7 @@
 """`Dense`: `activation(inputs @ kernel + bias)`."""
 
 from kbridge import activations, constraints, initializers, ops, regularizers
+from kbridge.backend._state import state
 from kbridge.layers._base import layer_config
 from kbridge.layers.input_spec import InputSpec
 from kbridge.layers.layer import Layer
@@ -87,10 +88,16 @@ class Dense(Layer):
         kernel = self.kernel
         if self.compute_dtype != self.variable_dtype:
             kernel = ops.cast(kernel, self.compute_dtype)
-        x = ops.matmul(inputs, kernel)
-        if self.bias is not None:
-            bias = self.bias if self.compute_dtype == self.variable_dtype else ops.cast(self.bias, self.compute_dtype)
-            x = ops.add(x, bias)
+        bias = self.bias
+        if bias is not None and self.compute_dtype != self.variable_dtype:
+            bias = ops.cast(bias, self.compute_dtype)
+        # Optional backend hook (torch: one addmm, as nn.Linear); None means "not for these operands".
+        fused = getattr(state.ops, "fused_dense", None)
+        x = None if fused is None else fused(inputs, kernel, bias)
+        if x is None:
+            x = ops.matmul(inputs, kernel)
+            if bias is not None:
+                x = ops.add(x, bias)
         return self.activation(x)
 
     def compute_output_shape(self, input_shape):
