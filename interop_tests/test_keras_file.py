@@ -166,6 +166,15 @@ def test_compiled_model_comes_back_compiled_with_its_optimizer_state(tmp_path, b
     np.testing.assert_allclose(_out(loaded, X), _out(model, X), atol=1e-6)
 
 
+def test_to_json_carries_the_compile_config_as_keras_does():
+    model = _compiled("numpy")
+    config = json.loads(model.to_json())
+    assert config["compile_config"]["loss"] == "mse" and config["compile_config"]["metrics"] == ["mae"]
+    clone = kbridge.models.model_from_json(model.to_json())
+    assert clone.get_compile_config() == model.get_compile_config()
+    assert json.loads(_build("sequential", "numpy").to_json())["compile_config"] == {}  # as Keras 3 writes it
+
+
 def test_compile_false_loads_an_uncompiled_model(tmp_path):
     model = _compiled("jax")
     model.fit(X, Y, batch_size=4, epochs=1, verbose=0)

@@ -109,12 +109,7 @@ def config_json(model):
     from kbridge.models.model import _json_default
     from kbridge.saving import serialization_lib
 
-    config = serialization_lib.serialize_keras_object(model)
-    if hasattr(model, "get_compile_config"):
-        compile_config = model.get_compile_config()
-        if compile_config is not None:
-            config["compile_config"] = serialization_lib.serialize_keras_object(compile_config)
-    return json.dumps(config, default=_json_default).encode("utf-8")
+    return json.dumps(serialization_lib.serialize_keras_object(model), default=_json_default).encode("utf-8")
 
 
 def _metadata_json():
@@ -345,14 +340,12 @@ def _load_from_members(members, where, custom_objects, compile, safe_mode):
         raise ValueError(f"Cannot load {where}: `{_WEIGHTS}` is not a valid HDF5 file ({error}).") from None
     with weights:
         config = dict(config)
-        compile_config = config.pop("compile_config", None)
+        if not compile:
+            config.pop("compile_config", None)
         try:
             model = serialization_lib.deserialize_keras_object(
                 config, custom_objects=custom_objects, safe_mode=safe_mode
             )
-            if compile and compile_config and hasattr(model, "compile_from_config"):
-                with serialization_lib.CustomObjectScope(custom_objects or {}):
-                    model.compile_from_config(compile_config)
         except (KeyError, IndexError, AttributeError) as error:
             # TypeError and ValueError already name the object; these come from a malformed config.
             raise ValueError(

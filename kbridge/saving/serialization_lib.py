@@ -284,6 +284,9 @@ def serialize_keras_object(obj):
     build_config = obj.get_build_config() if hasattr(obj, "get_build_config") else None
     if build_config is not None:
         config["build_config"] = serialize_keras_object(build_config)
+    compile_config = obj.get_compile_config() if hasattr(obj, "get_compile_config") else None
+    if compile_config is not None:  # a model: `to_json` and `.keras` files carry how it was compiled ({} if not)
+        config["compile_config"] = serialize_keras_object(compile_config)
     return config
 
 
@@ -388,6 +391,9 @@ def _deserialize(config, customs, safe):
         if build_config and not getattr(instance, "built", True):
             instance.build_from_config(build_config)
             instance.built = True
+        compile_config = config.get("compile_config")
+        if compile_config and hasattr(instance, "compile_from_config"):
+            instance.compile_from_config(compile_config)
     return instance
 
 
