@@ -311,18 +311,19 @@ def test_tensor_operators_in_a_functional_model_load_in_keras(tmp_path):
     _assert_close(_np(theirs(X[:, :4])), _kb_np(model(X[:, :4])))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known difference: kbridge's GroupQueryAttention keeps its projections in `query_dense`, ... where Keras 3 "
-    "uses `_query_dense`, ..., so the HDF5 groups differ (`.../query_dense/vars` vs `.../_query_dense/vars`)",
-)
-def test_group_query_attention_archive_loads_in_kbridge(tmp_path):
+@pytest.mark.parametrize("backend", ["numpy", "jax", "torch", "tensorflow"])
+def test_group_query_attention_archive_loads_both_ways(tmp_path, backend):
+    # Keras 3 keeps GQA's projections in `_query_dense` etc. (no public properties, unlike MHA).
     inputs = keras.Input((4, 6))
     theirs = keras.Model(inputs, keras.layers.GroupQueryAttention(2, 4, 2)(inputs, inputs))
+    rng = np.random.RandomState(3)
+    theirs.set_weights([w + rng.uniform(-0.3, 0.3, w.shape).astype(w.dtype) for w in theirs.get_weights()])
     theirs.save(tmp_path / "gqa.keras")
     x = _sample((4, 6), "float32", 0)
-    ours = _load_kbridge(tmp_path / "gqa.keras", "numpy")
+    ours = _load_kbridge(tmp_path / "gqa.keras", backend)
     _assert_close(_kb_np(ours(x)), _np(theirs(x)))
+    ours.save(tmp_path / "back.keras")
+    _assert_close(_np(keras.saving.load_model(tmp_path / "back.keras")(x)), _np(theirs(x)))
 
 
 # -- assets: adapted lookup vocabularies (string tensors: kbridge on tensorflow) -------------

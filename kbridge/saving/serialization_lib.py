@@ -277,7 +277,8 @@ def serialize_keras_object(obj):
     module, registered_name = _public_module(type(obj))
     config = {
         "module": module,
-        "class_name": type(obj).__name__,
+        # A class Keras exports under another name than its own (GroupQueryAttention) says so itself.
+        "class_name": vars(type(obj)).get("_KERAS_CLASS_NAME", type(obj).__name__),
         "config": serialize_keras_object(inner),
         "registered_name": registered_name,
     }

@@ -14,7 +14,7 @@ from kbridge.symbolic.keras_tensor import KerasTensor
 class GroupedQueryAttention(Layer):
     """Grouped-query attention (Ainslie et al., 2023), as Keras 3's `GroupQueryAttention`.
 
-    Sublayers: `query_dense`, `key_dense`, (`gate_dense`), `value_dense`, `output_dense`
+    Sublayers: `_query_dense`, `_key_dense`, (`_gate_dense`), `_value_dense`, `_output_dense`
     (`EinsumDense`, Keras's names and weight order). Inputs are `(batch, seq, features)`.
 
     Args:
@@ -31,6 +31,9 @@ class GroupedQueryAttention(Layer):
         seed: seed of the dropout.
         **kwargs: base `Layer` arguments.
     """
+
+    # Keras 3 exports and serializes this class as `GroupQueryAttention` only.
+    _KERAS_CLASS_NAME = "GroupQueryAttention"
 
     def __init__(
         self,
@@ -109,17 +112,17 @@ class GroupedQueryAttention(Layer):
         self._check_shapes(query_shape, value_shape, key_shape)
         self.feature_dim = query_shape[-1]
         q_heads, kv_heads, dim = self.num_query_heads, self.num_key_value_heads, self.head_dim
-        self.query_dense = self._dense("bqm,muh->bquh", (None, q_heads, dim), "uh", "query")
-        self.query_dense.build(query_shape)
-        self.key_dense = self._dense("bkm,mvh->bkvh", (None, kv_heads, dim), "vh", "key")
-        self.key_dense.build(key_shape)
+        self._query_dense = self._dense("bqm,muh->bquh", (None, q_heads, dim), "uh", "query")
+        self._query_dense.build(query_shape)
+        self._key_dense = self._dense("bkm,mvh->bkvh", (None, kv_heads, dim), "vh", "key")
+        self._key_dense.build(key_shape)
         if self.use_gate:
-            self.gate_dense = self._dense("bqm,muh->bquh", (None, q_heads, dim), "uh", "gate", "sigmoid")
-            self.gate_dense.build(query_shape)
-        self.value_dense = self._dense("bkm,mvh->bkvh", (None, kv_heads, dim), "vh", "value")
-        self.value_dense.build(value_shape)
-        self.output_dense = self._dense("bquh,uhm->bqm", (None, self.feature_dim), "m", "attention_output")
-        self.output_dense.build((None, None, q_heads, dim))
+            self._gate_dense = self._dense("bqm,muh->bquh", (None, q_heads, dim), "uh", "gate", "sigmoid")
+            self._gate_dense.build(query_shape)
+        self._value_dense = self._dense("bkm,mvh->bkvh", (None, kv_heads, dim), "vh", "value")
+        self._value_dense.build(value_shape)
+        self._output_dense = self._dense("bquh,uhm->bqm", (None, self.feature_dim), "m", "attention_output")
+        self._output_dense.build((None, None, q_heads, dim))
         self._dropout_layer = Dropout(rate=self.dropout, dtype=self.dtype_policy, seed=self.seed)
         self._dropout_layer.build(None)
 
@@ -154,10 +157,10 @@ class GroupedQueryAttention(Layer):
         mask = _masking.combine_masks(
             query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask, self.sliding_window
         )
-        gate = self.gate_dense(query) if self.use_gate else None
-        q = self.query_dense(query)
-        k = ops.repeat(self.key_dense(key), self.num_repeats, axis=2)
-        v = ops.repeat(self.value_dense(value), self.num_repeats, axis=2)
+        gate = self._gate_dense(query) if self.use_gate else None
+        q = self._query_dense(query)
+        k = ops.repeat(self._key_dense(key), self.num_repeats, axis=2)
+        v = ops.repeat(self._value_dense(value), self.num_repeats, axis=2)
         fused = not (self.dropout > 0.0 or return_attention_scores)  # Keras's dot_product_attention path
         q = ops.multiply(q, ops.cast(self._inverse_sqrt_head_dim, q.dtype))
         scores = ops.einsum("bquh,bkuh->buqk", q, k)
@@ -168,7 +171,7 @@ class GroupedQueryAttention(Layer):
         output = ops.einsum("buqk,bkuh->bquh", dropped, v)
         if gate is not None:
             output = ops.multiply(output, gate)
-        output = self.output_dense(output)
+        output = self._output_dense(output)
         return (output, scores) if return_attention_scores else output
 
     def compute_output_shape(self, query_shape, value_shape, key_shape=None):
