@@ -274,6 +274,10 @@ def serialize_keras_object(obj):
     inner = obj.get_config()
     if not isinstance(inner, dict):
         raise TypeError(f"{type(obj).__name__}.get_config() must return a dict, it returned {inner!r}")
+    keras_op = obj.keras_op_class() if hasattr(obj, "keras_op_class") else None
+    if keras_op is not None:  # an op on KerasTensors, written as Keras 3 writes its operations
+        return {"module": keras_op[0], "class_name": keras_op[1], "config": {"name": obj.name},
+                "registered_name": keras_op[1]}  # fmt: skip
     module, registered_name = _public_module(type(obj))
     config = {
         "module": module,

@@ -12,6 +12,27 @@ def _op(op_name):
     return getattr(ops, op_name)
 
 
+def _camel(op_name):
+    return "".join(part.capitalize() for part in op_name.split("_"))  # "log1p" -> "Log1p"
+
+
+# Ops whose Keras 3 operation class takes no constructor arguments (tensors and constants are
+# call arguments): an OpLayer of one of these is written as Keras writes it, so a Functional
+# model that uses `x * 0.5`, `x[:, :2]` or `ops.tanh(x)` at top level loads in Keras 3 too.
+_NUMPY_OPS = (
+    "add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "mod", "power", "negative", "matmul",
+    "absolute", "exp", "log", "sqrt", "square", "tanh", "sin", "cos", "maximum", "minimum", "sign", "floor",
+    "ceil", "log1p", "expm1", "reciprocal", "equal", "not_equal", "greater", "greater_equal", "less", "less_equal",
+    "logical_and", "logical_or", "logical_not",
+)  # fmt: skip
+_KERAS_OP_CLASSES = {
+    **{name: ("keras.src.ops.numpy", _camel(name)) for name in _NUMPY_OPS},
+    "abs": ("keras.src.ops.numpy", "Absolute"),
+    "getitem": ("keras.src.ops.numpy", "GetItem"),
+    **{name: ("keras.src.ops.nn", _camel(name)) for name in ("relu", "sigmoid", "softplus", "silu")},
+}
+
+
 class OpLayer(Layer):
     """Applies `kbridge.ops.<op_name>(*args, **op_kwargs, **kwargs)`.
 
@@ -53,6 +74,11 @@ class OpLayer(Layer):
     def from_config(cls, config):
         """Creates the layer from `get_config()` output."""
         return cls(**config)
+
+    def keras_op_class(self):
+        """`(module, class name)` of the Keras 3 operation this layer is saved as, or None
+        (then it is saved as `kbridge.ops.OpLayer`, which only kbridge reads)."""
+        return None if self.op_kwargs else _KERAS_OP_CLASSES.get(self.op_name)
 
     def __repr__(self):
         return f"<OpLayer op={self.op_name} name={self.name}>"
