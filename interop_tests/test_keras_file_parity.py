@@ -230,6 +230,27 @@ EXTRA_CASES = [
     ("Maximum", lambda lib: _pair_merge(lib, lib.layers.Maximum()), (4,), "float32"),
     ("Concatenate", lambda lib: _pair_merge(lib, lib.layers.Concatenate(axis=1)), (2, 3), "float32"),
     ("Dot", lambda lib: _pair_merge(lib, lib.layers.Dot(axes=-1, normalize=True)), (4,), "float32"),
+    ("Multiply", lambda lib: _pair_merge(lib, lib.layers.Multiply()), (4,), "float32"),
+    ("Minimum", lambda lib: _pair_merge(lib, lib.layers.Minimum()), (4,), "float32"),
+    ("Activation", lambda lib: lib.layers.Activation("tanh"), (4,), "float32"),
+    ("Identity", lambda lib: lib.layers.Identity(), (4,), "float32"),
+    ("SpectralNormalization", lambda lib: lib.layers.SpectralNormalization(lib.layers.Dense(3), power_iterations=2),
+     (4,), "float32"),
+    ("CategoryEncoding", lambda lib: lib.layers.CategoryEncoding(num_tokens=10, output_mode="count"), (4,), "int32"),
+    ("Hashing", lambda lib: lib.layers.Hashing(num_bins=7, salt=3), (4,), "int32"),
+    ("Resizing", lambda lib: lib.layers.Resizing(4, 5, interpolation="bilinear"), (6, 6, 2), "float32"),
+    ("CenterCrop", lambda lib: lib.layers.CenterCrop(4, 3), (6, 5, 2), "float32"),
+    ("RandomFlip", lambda lib: lib.layers.RandomFlip("horizontal", seed=1), (4, 4, 2), "float32"),
+    ("RandomRotation", lambda lib: lib.layers.RandomRotation(0.1, seed=1), (4, 4, 2), "float32"),
+    ("RandomZoom", lambda lib: lib.layers.RandomZoom(0.2, seed=1), (4, 4, 2), "float32"),
+    ("RandomTranslation", lambda lib: lib.layers.RandomTranslation(0.1, 0.2, seed=1), (4, 4, 2), "float32"),
+    ("RandomContrast", lambda lib: lib.layers.RandomContrast(0.3, seed=1), (4, 4, 2), "float32"),
+    ("ConvLSTM1D", lambda lib: lib.layers.ConvLSTM1D(2, 3, padding="same", return_sequences=True), (3, 5, 2),
+     "float32"),
+    ("ConvLSTM2D", lambda lib: lib.layers.ConvLSTM2D(2, 2), (2, 4, 4, 1), "float32"),
+    ("ConvLSTM3D", lambda lib: lib.layers.ConvLSTM3D(1, 2, go_backwards=True), (2, 3, 3, 3, 1), "float32"),
+    ("StackedRNNCells", lambda lib: lib.layers.RNN(lib.layers.StackedRNNCells(
+        [lib.layers.SimpleRNNCell(3), lib.layers.GRUCell(2), lib.layers.LSTMCell(2)])), (3, 4), "float32"),
 ]  # fmt: skip
 
 
