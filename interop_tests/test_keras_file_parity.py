@@ -18,6 +18,7 @@ from test_keras_parity_conv_pool import CASES as CONV_POOL_CASES  # noqa: E402
 from test_keras_parity_norm_reg import CASES as NORM_REG_CASES  # noqa: E402
 from test_keras_parity_rnn import CASES as RNN_CASES  # noqa: E402
 from test_keras_parity_rnn import _make as _make_recurrent  # noqa: E402
+from test_weights_keras_parity import _mlp  # noqa: E402  (the Sequential architecture)
 
 BACKENDS = ["numpy", "jax", "torch", "tensorflow"]
 RNG = np.random.RandomState(0)
@@ -48,22 +49,6 @@ def _assert_close(ours, theirs, tol=1e-5):
 
 
 # -- architectures ---------------------------------------------------------------------------
-
-
-def _sequential(lib):
-    L = lib.layers
-    return lib.Sequential(
-        [
-            lib.Input((12,)),
-            L.Rescaling(0.5, offset=0.1),
-            L.Dense(8, activation="relu"),
-            L.BatchNormalization(),
-            L.Dropout(0.3, seed=1),
-            L.Dense(6, activation="gelu", use_bias=False),
-            L.LayerNormalization(),
-            L.Dense(3, activation="softmax"),
-        ]
-    )
 
 
 def _functional(lib):
@@ -108,7 +93,7 @@ def _subclassed(lib):
     return model
 
 
-ARCHITECTURES = {"sequential": _sequential, "functional": _functional, "subclassed": _subclassed}
+ARCHITECTURES = {"sequential": _mlp, "functional": _functional, "subclassed": _subclassed}
 
 
 def _inputs(name):
@@ -161,7 +146,7 @@ def _same_optimizer_state(ours, theirs):
 
 
 def _deterministic(lib):
-    """`_sequential` without Dropout: a training step draws no random numbers."""
+    """`_mlp` without Dropout: a training step draws no random numbers."""
     L = lib.layers
     return lib.Sequential(
         [lib.Input((12,)), L.Dense(8, activation="relu"), L.BatchNormalization(), L.LayerNormalization(),
