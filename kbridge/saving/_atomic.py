@@ -18,8 +18,8 @@ def atomic_write(filepath, write):
     folder = os.path.dirname(os.path.abspath(filepath))
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(filepath)}.", suffix=".tmp")
     try:
-        # mkstemp makes the file private (0600); a saved model gets the usual umask permissions.
-        os.chmod(temporary, 0o666 & ~_umask())
+        # mkstemp makes the file private (0600): keep the mode of the file being replaced, else the umask's.
+        os.chmod(temporary, os.stat(filepath).st_mode & 0o777 if os.path.exists(filepath) else 0o666 & ~_umask())
         with os.fdopen(handle, "wb") as file:
             write(file)
             file.flush()

@@ -27,6 +27,8 @@ import warnings
 import zipfile
 import zlib
 
+from kbridge.saving._atomic import atomic_write
+
 _CONFIG = "config.json"
 _METADATA = "metadata.json"
 _WEIGHTS = "model.weights.h5"
@@ -154,24 +156,14 @@ def _save_assets(model, scratch):
 
 
 def _write_zip_atomically(filepath, members, assets):
-    folder = os.path.dirname(os.path.abspath(filepath))
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(filepath)}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_STORED) as archive:
-                for name, data in members.items():
-                    archive.writestr(_zip_info(name), data)
-                for name, path in assets:
-                    archive.write(path, name)
-            stream.flush()
-            os.fsync(stream.fileno())
-        # mkstemp creates the file private (0600); keep the mode an overwritten file had.
-        os.chmod(temporary, os.stat(filepath).st_mode & 0o777 if os.path.exists(filepath) else 0o644)
-        os.replace(temporary, filepath)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    def write(stream):
+        with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_STORED) as archive:
+            for name, data in members.items():
+                archive.writestr(_zip_info(name), data)
+            for name, path in assets:
+                archive.write(path, name)
+
+    atomic_write(filepath, write)
 
 
 def _zip_info(name):

@@ -22,11 +22,12 @@ temporary file in the target folder, renamed over the target only once complete.
 import io
 import os
 import re
-import tempfile
 import warnings
 import zipfile
 
 import numpy as np
+
+from kbridge.saving._atomic import atomic_write
 
 _SUFFIX = ".weights.h5"
 
@@ -53,19 +54,12 @@ def save_weights(model, filepath, overwrite=True, attrs=None):
         return
     # Read every value before touching the disk: a failing read leaves no file behind.
     entries = read_entries(model)
-    folder = os.path.dirname(os.path.abspath(filepath))
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(filepath)}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        with h5py.File(temporary, "w") as file:
+
+    def write(stream):
+        with h5py.File(stream, "w") as file:
             write_entries(file, entries, attrs)
-            file.flush()
-            os.fsync(_file_descriptor(file))
-        os.replace(temporary, filepath)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+
+    atomic_write(filepath, write)
 
 
 def load_weights(model, filepath, skip_mismatch=False):
@@ -342,11 +336,6 @@ def _write_dataset(group, key, array):
         dataset.attrs["dtype"] = "bfloat16"
     else:
         group[key] = array
-
-
-def _file_descriptor(file):
-    handle = file.id.get_vfd_handle()
-    return handle if isinstance(handle, int) else handle.fileno()
 
 
 def _check_built(model, action):
