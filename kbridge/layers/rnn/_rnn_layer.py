@@ -29,6 +29,16 @@ class CellLayer(RNN):
         super().__init__(cell, **kwargs)
         self.input_spec = InputSpec(ndim=3)
 
+    @classmethod
+    def _make_cell(cls, cell_class, arguments, name, layer_kwargs, *positional, **extra):
+        """Builds the cell from the layer's own constructor `arguments` (its `locals()`): the cell
+        arguments are `_CELL_KEYS`; dtype and trainable follow the layer's."""
+        cell_arguments = {key: arguments[key] for key in cls._CELL_KEYS if key != "activity_regularizer"}
+        return cell_class(
+            *positional, **cell_arguments, dtype=layer_kwargs.get("dtype"),
+            trainable=layer_kwargs.get("trainable", True), name=name, **extra,
+        )  # fmt: skip
+
     def __getattr__(self, name):
         # Only reached when normal lookup fails: the cell's arguments read through the layer.
         if name in type(self)._CELL_KEYS and name != "activity_regularizer" and "cell" in self.__dict__:

@@ -168,16 +168,8 @@ class GRU(CellLayer):
         use_cudnn="auto",
         **kwargs,
     ):
-        cell = GRUCell(
-            units, activation=activation, recurrent_activation=recurrent_activation, use_bias=use_bias,
-            kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
-            recurrent_regularizer=recurrent_regularizer, bias_regularizer=bias_regularizer,
-            kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
-            bias_constraint=bias_constraint, dropout=dropout, recurrent_dropout=recurrent_dropout,
-            reset_after=reset_after, dtype=kwargs.get("dtype"), trainable=kwargs.get("trainable", True),
-            name="gru_cell", seed=seed, implementation=kwargs.pop("implementation", 2),
-        )  # fmt: skip
+        arguments = dict(locals())  # the constructor arguments, before any other local
+        cell = self._make_cell(GRUCell, arguments, "gru_cell", kwargs, implementation=kwargs.pop("implementation", 2))
         super().__init__(
             cell, return_sequences=return_sequences, return_state=return_state, go_backwards=go_backwards,
             stateful=stateful, unroll=unroll, activity_regularizer=activity_regularizer, **kwargs,

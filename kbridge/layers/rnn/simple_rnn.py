@@ -118,15 +118,8 @@ class SimpleRNN(CellLayer):
         seed=None,
         **kwargs,
     ):
-        cell = SimpleRNNCell(
-            units, activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
-            bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-            recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint, dropout=dropout,
-            recurrent_dropout=recurrent_dropout, seed=seed, dtype=kwargs.get("dtype"),
-            trainable=kwargs.get("trainable", True), name="simple_rnn_cell",
-        )  # fmt: skip
+        arguments = dict(locals())  # the constructor arguments, before any other local
+        cell = self._make_cell(SimpleRNNCell, arguments, "simple_rnn_cell", kwargs)
         super().__init__(
             cell, return_sequences=return_sequences, return_state=return_state, go_backwards=go_backwards,
             stateful=stateful, unroll=unroll, activity_regularizer=activity_regularizer, **kwargs,
