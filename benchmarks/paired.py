@@ -7,7 +7,7 @@ table shows the median over processes with the lowest and highest. This is the f
 issues' speed targets are checked against: on a shared 2-core VM, fresh-process medians of each
 side alone move by 10-20 % from run to run, paired ratios by a few percent.
 
-    python benchmarks/paired.py                                   # ~6 min: 4 variants x 2 workloads
+    python benchmarks/paired.py                                   # ~8 min: 5 variants x 2 workloads
     python benchmarks/paired.py --variants kb-module-torch --workloads cnn --procs 7
 """
 
@@ -27,7 +27,7 @@ sys.path.insert(0, HERE)
 from variants import BY_NAME, TRAIN, VARIANTS  # noqa: E402
 from workloads import WORKLOADS  # noqa: E402
 
-DEFAULT_VARIANTS = "kb-module-torch,kb-module-torch-compile,kb-function-jax,kb-model-jax"
+DEFAULT_VARIANTS = "kb-module-torch,kb-module-torch-compile,kb-function-jax,kb-module-tf,kb-model-jax"
 
 
 def parse_args(argv=None):

@@ -176,6 +176,8 @@ def summarize(cells, runs, skipped):
             ref = index.get((row["workload"], row["mode"], base)) if base else None
             if ref is not None and ref["status"] == "ok":
                 row[key] = row["median"]["step_s"] / ref["median"]["step_s"]
+                if key == "vs_native":
+                    row["rss_vs_native"] = row["median"]["peak_rss_mb"] / ref["median"]["peak_rss_mb"]
     return rows
 
 
@@ -185,20 +187,22 @@ def _fmt(value, spec):
 
 def markdown_table(rows):
     lines = [
-        "| workload | mode | variant | steps/s | ms/step | first step s | peak RSS MB | × native | × Keras 3 |",
-        "|---|---|---|--:|--:|--:|--:|--:|--:|",
+        "| workload | mode | variant | steps/s | ms/step | first step s | peak RSS MB | × native | × Keras 3 "
+        "| RSS × native |",
+        "|---|---|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for row in rows:
         head = f"| {row['workload']} | {row['mode']} | {row['variant']} |"
         if row["status"] != "ok":
             reason = row["reason"].replace("|", "/")[:120]
             label = "not available" if row["status"] == "unavailable" else "error"
-            lines.append(f"{head} {label}: {reason} | | | | | |")
+            lines.append(f"{head} {label}: {reason} | | | | | | |")
             continue
         m = row["median"]
         lines.append(
             f"{head} {1.0 / m['step_s']:.1f} | {m['step_s'] * 1e3:.2f} | {m['first_step_s']:.2f} | "
-            f"{m['peak_rss_mb']:.0f} | {_fmt(row.get('vs_native'), '.2f')} | {_fmt(row.get('vs_keras'), '.2f')} |"
+            f"{m['peak_rss_mb']:.0f} | {_fmt(row.get('vs_native'), '.2f')} | {_fmt(row.get('vs_keras'), '.2f')} | "
+            f"{_fmt(row.get('rss_vs_native'), '.2f')} |"
         )
     return "\n".join(lines)
 

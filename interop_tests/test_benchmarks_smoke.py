@@ -1,6 +1,7 @@
-"""`benchmarks/run.py` runs end to end: one torch and one jax variant on the MLP, 1 rep, 2 steps.
+"""`benchmarks/run.py` runs end to end (torch, jax and tf variants on the MLP, 1 rep, 2 steps); the natives match.
 
-Checks the plumbing only (fresh child processes, JSON, Markdown table, --compare); no timing thresholds.
+Checks the plumbing (fresh child processes, JSON, Markdown table, --compare; no timing thresholds) and
+that the hand-written natives of the sequence workloads compute the Keras-style model's logits.
 """
 
 import json
@@ -9,14 +10,17 @@ import pathlib
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 pytest.importorskip("torch")
 pytest.importorskip("jax")
 pytest.importorskip("optax")
+pytest.importorskip("tensorflow")
 
 RUN = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
-ARGS = ["--workloads", "mlp", "--variants", "native-torch,kb-function-jax", "--modes", "train,latency",
+VARIANTS = ["native-torch", "kb-function-jax", "native-tf", "kb-module-tf"]
+ARGS = ["--workloads", "mlp", "--variants", ",".join(VARIANTS), "--modes", "train,latency",
         "--reps", "1", "--steps", "2", "--warmup", "1", "--latency-steps", "3"]  # fmt: skip
 
 
@@ -33,7 +37,7 @@ def test_driver_writes_json_and_prints_the_table(tmp_path):
     data = json.loads(out.read_text())
     rows = {(r["workload"], r["mode"], r["variant"]): r for r in data["rows"]}
     assert set(rows) == {(w, m, v) for w in ["mlp"] for m in ["train", "latency"]
-                         for v in ["native-torch", "kb-function-jax"]}  # fmt: skip
+                         for v in VARIANTS}  # fmt: skip
     for key, row in rows.items():
         assert row["status"] == "ok", (key, row.get("reason"))
         assert len(row["runs"]) == 1
@@ -41,10 +45,57 @@ def test_driver_writes_json_and_prints_the_table(tmp_path):
             value = row["median"][metric]
             assert math.isfinite(value) and value > 0, (key, metric, value)
     assert data["meta"]["args"]["threads"] == 1
+    for mode in ("train", "latency"):  # the TF adapter row is compared with the TF native, time and memory
+        row = rows[("mlp", mode, "kb-module-tf")]
+        assert math.isfinite(row["vs_native"]) and row["vs_native"] > 0
+        assert math.isfinite(row["rss_vs_native"]) and row["rss_vs_native"] > 0
+        assert "vs_native" not in rows[("mlp", mode, "native-tf")]
 
     assert "| workload | mode | variant | steps/s |" in stdout
-    for variant in ("native-torch", "kb-function-jax"):
+    assert "× Keras 3 | RSS × native |" in stdout
+    for variant in VARIANTS:
         assert f"| mlp | train | {variant} |" in stdout
 
     compared = _run("--compare", str(out), str(out))
     assert "| mlp | train | native-torch | 1.00 | 1.00 | 1.00 |" in compared
+
+
+# -- the hand-written natives compute the same function as the Keras-style model --------------
+
+sys.path.insert(0, str(RUN.parent))
+
+
+def _perturbed_arrays(workload):
+    """The shared weights plus noise on every array, so that bias/gamma/beta mappings matter too."""
+    rng = np.random.default_rng(7)
+    return [(a + 0.05 * rng.standard_normal(a.shape)).astype("float32") for a in workload.arrays()]
+
+
+@pytest.mark.parametrize("name, n", [("text", 3), ("transformer", 2)])
+def test_natives_give_the_keras_style_logits(name, n):
+    import jax
+    import tensorflow as tf
+    import torch
+
+    import kbridge
+    from workloads import WORKLOADS
+
+    workload = WORKLOADS[name]
+    arrays = _perturbed_arrays(workload)
+    x, _ = workload.make_data(n)
+    with kbridge.backend.use("numpy"):
+        model = workload.build_keras_style(kbridge)
+        model.set_weights(arrays)
+        expected = np.asarray(model(x, training=False))
+    assert expected.shape == (n, workload.num_classes)
+
+    module = workload.build_torch()
+    workload.load_torch(module, arrays)
+    with torch.no_grad():
+        got = {"torch": module(torch.from_numpy(x)).numpy()}
+    got["jax"] = np.asarray(jax.jit(workload.apply_jax)(workload.init_jax(None, arrays), x))
+    got["tf"] = tf.function(workload.apply_tf)(workload.init_tf(arrays), tf.constant(x)).numpy()
+    for framework, logits in got.items():
+        np.testing.assert_allclose(logits, expected, rtol=1e-4, atol=1e-4, err_msg=f"{name} native {framework}")
+    # The check can fail: the logits depend on the input.
+    assert np.abs(expected[0] - expected[1]).max() > 1e-3

@@ -60,6 +60,9 @@ VARIANTS = [
     _v("kb-function-jax", "jax", "jax_variants:kb_function", ALL_MODES,
        "kbridge.adapters.jax.to_function, jax.jit step (donated buffers), optax.adam",
        native="native-jax", group="kbridge-adapter"),
+    _v("kb-module-tf", "tensorflow", "tf_variants:kb_module", ALL_MODES,
+       "kbridge.adapters.tf.to_module in the same tf.function + GradientTape step and hand-written Adam as native-tf",
+       native="native-tf", group="kbridge-adapter"),
 ]
 # (a) kbridge fit / predict / predict_on_batch and (d) Keras 3 on each backend
 for _fw in ("jax", "torch", "tensorflow"):

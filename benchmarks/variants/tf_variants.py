@@ -1,6 +1,6 @@
-"""TensorFlow native variant: hand-written tf.Variables, tf.function and a hand-written Adam (no tf.keras).
+"""TensorFlow variants: hand-written tf.Variables and kbridge's `to_module`, both in the same tf.function step.
 
-(kbridge's TF adapter, `kbridge.adapters.tf.to_module`, is planned; its variant goes here when it lands.)
+The step is a `tf.function` with a `GradientTape` and a hand-written Adam (no tf.keras).
 """
 
 import tensorflow as tf
@@ -28,26 +28,42 @@ def _adam(variables, learning_rate):
     return apply
 
 
-def native(workload, mode, data):
-    variables = workload.init_tf()
-    apply = workload.apply_tf
+def _loop(apply, variables, workload, mode, data):
+    """`apply(x, training) -> logits`, `variables`: the trainable tf.Variables it reads."""
     if mode == TRAIN:
         adam = _adam(variables, 1e-3)
 
         @tf.function
         def train_step(xb, yb):
             with tf.GradientTape() as tape:
-                logits = apply(variables, xb)
+                logits = apply(xb, True)
                 loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(yb, logits))
             adam(tape.gradient(loss, variables))
             return loss
 
         batches = split_batches(data["x"], data["y"], workload.batch_size, tf.convert_to_tensor)
         return cycle_loop(train_step, batches, lambda loss: loss.numpy())
-    forward = tf.function(lambda xb: apply(variables, xb))
+    forward = tf.function(lambda xb: apply(xb, False))
     if mode == PREDICT:
         batches = split_batches(data["x"], data["y"], workload.batch_size, tf.convert_to_tensor)
         return cycle_loop(lambda xb, yb: forward(xb), batches, lambda out: out.numpy())
     if mode == LATENCY:
         return latency_loop(forward, tf.convert_to_tensor(data["x1"]), lambda out: out.numpy())
     raise ValueError(mode)
+
+
+def native(workload, mode, data):
+    variables = workload.init_tf()
+    return _loop(lambda x, training: workload.apply_tf(variables, x), variables, workload, mode, data)
+
+
+def kb_module(workload, mode, data):
+    import kbridge
+    from kbridge.adapters.tf import to_module
+
+    kbridge.utils.set_random_seed(0)
+    with kbridge.backend.use("tensorflow"):
+        model = workload.keras_style_model(kbridge)
+    module = to_module(model)
+    variables = list(module.trainable_variables)
+    return _loop(lambda x, training: module(x, training=training), variables, workload, mode, data)

@@ -8,6 +8,8 @@ from variants.common import cycle_loop, latency_loop, split_batches
 
 
 def _loop(module, workload, mode, x, y, x1, compile):
+    if compile and workload.no_torch_compile:
+        raise NotImplementedError(workload.no_torch_compile)
     net = torch.compile(module, fullgraph=True) if compile else module
     if mode == TRAIN:
         module.train()
