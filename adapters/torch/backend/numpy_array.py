@@ -413,6 +413,10 @@ def take(x, indices, axis=None):
     if axis is None:
         return x.reshape(-1)[indices]
     axis = axis % x.ndim
+    if axis == 0 and x.ndim == 2 and x.is_floating_point():
+        # An embedding lookup: F.embedding's backward accumulates rows (embedding_dense_backward)
+        # instead of index_put_ into a zero-filled copy of the whole table.
+        return torch.nn.functional.embedding(torch.where(indices < 0, indices + x.shape[0], indices), x)
     if axis == 0:
         return x[indices]
     return x[(builtins.slice(None),) * axis + (indices,)]

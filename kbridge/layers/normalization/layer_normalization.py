@@ -1,6 +1,7 @@
 """`LayerNormalization`: normalizes each sample over the given axes."""
 
 from kbridge import constraints, initializers, ops, regularizers
+from kbridge.backend._state import state
 from kbridge.backend.dtypes import result_type
 from kbridge.layers._base import layer_config
 from kbridge.layers.layer import Layer
@@ -85,8 +86,11 @@ class LayerNormalization(Layer):
         if normalized != {rank - 1}:
             self._broadcast_shape = tuple(input_shape[a] if a in normalized else 1 for a in range(rank))
 
+    def _cast(self, variable, dtype):
+        return variable if self.variable_dtype == dtype else ops.cast(variable, dtype)
+
     def _param(self, variable, dtype):
-        value = variable if self.variable_dtype == dtype else ops.cast(variable, dtype)
+        value = self._cast(variable, dtype)
         return value if self._broadcast_shape is None else ops.reshape(value, self._broadcast_shape)
 
     def call(self, inputs):
@@ -100,6 +104,13 @@ class LayerNormalization(Layer):
             if self.gamma is not None:
                 outputs = ops.multiply(outputs, self._param(self.gamma, dtype))
         else:
+            # Optional backend hook (torch: one F.layer_norm); None means "not for these operands".
+            fused = getattr(state.ops, "fused_layer_norm", None)
+            if fused is not None:
+                gamma, beta = (None if v is None else self._cast(v, dtype) for v in (self.gamma, self.beta))
+                outputs = fused(x, self.axis, gamma, beta, self.epsilon)
+                if outputs is not None:
+                    return outputs if self.compute_dtype == dtype else ops.cast(outputs, self.compute_dtype)
             mean, variance = ops.moments(x, axes=self.axis, keepdims=True)
             inv = ops.rsqrt(ops.add(variance, self.epsilon))
             if self.gamma is not None:
