@@ -527,3 +527,13 @@ def test_invalid_inputs_raise():
         metrics.Precision(class_id=1).update_state([1.0, 0.0], [0.4, 0.6])
     with pytest.raises(ValueError, match="rank 2"):
         metrics.AUC(multi_label=True).update_state([1.0, 0.0], [0.4, 0.6])
+
+
+def test_mean_of_a_scalar_weighted_by_an_int_count_matches_the_general_path():
+    # The trainer's loss tracker takes this shortcut once per step.
+    fast, general = metrics.Mean(), metrics.Mean()
+    for value, count in [(2.0, 3), (np.float32(5.0), 1), (np.array(1.5, "float32"), 4)]:
+        fast.update_state(value, sample_weight=count)
+        general.update_state(value, sample_weight=np.array(count, "float32"))
+    assert float(fast.result()) == pytest.approx(float(general.result())) == pytest.approx((6 + 5 + 6) / 8)
+    assert float(fast.count.numpy()) == 8.0

@@ -58,6 +58,13 @@ class Mean(Metric):
 
     def update_state(self, values, sample_weight=None):
         """Adds the (weighted) values to the total and their weight to the count."""
+        if type(sample_weight) is int and type(self) is Mean:
+            # The trainer's loss tracker: a scalar loss weighted by the batch size, once per step.
+            values = ops.cast(values, self.dtype)
+            if not ops.shape(values):
+                self.total.assign(ops.add(self.total.value, ops.multiply(values, sample_weight)))
+                self.count.assign(ops.add(self.count.value, sample_weight))
+                return
         values, sample_weight = reduce_to_samplewise_values(values, sample_weight, reduce_fn=ops.mean, dtype=self.dtype)
         if sample_weight is None:
             # Counting ones, not reading the shape: the batch size may be unknown while tracing.
