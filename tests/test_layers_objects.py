@@ -224,7 +224,7 @@ def test_regularizer_values_and_configs():
         config = regularizers.serialize(reg)
         assert config["module"] == "keras.regularizers"
         assert regularizers.deserialize(config).get_config() == reg.get_config()
-    assert regularizers.get("l1_l2").get_config() == {"l1": 0.0, "l2": 0.0}
+    assert regularizers.get("l1l2").get_config() == {"l1": 0.0, "l2": 0.0}  # Keras 3 spells it so
     assert isinstance(regularizers.get("L2"), regularizers.L2)
     with pytest.raises(ValueError, match="non-negative"):
         regularizers.L1(-1.0)

@@ -28,6 +28,7 @@ import zipfile
 import numpy as np
 
 from kbridge.saving._atomic import atomic_write
+from kbridge.utils import naming
 
 _SUFFIX = ".weights.h5"
 
@@ -177,7 +178,7 @@ def _visit_container(container, path, visited, out, containers_seen):
     used = {}
     for item in container.values() if isinstance(container, dict) else container:
         if _is_saveable(item):
-            _visit(item, f"{path}/{_unique(keras_snake_case(type(item).__name__), used)}", visited, out)
+            _visit(item, f"{path}/{_unique(naming.to_snake_case(type(item).__name__), used)}", visited, out)
         elif isinstance(item, (list, tuple, dict)):
             _visit_container(item, f"{path}/{_unique('container', used)}", visited, out, containers_seen)
 
@@ -248,13 +249,6 @@ def _own_variables(obj):
     # Keras tracks a Variable assigned as an attribute in the trainable or non-trainable list.
     trainable = obj._trainable_variables + [v for v in extra if v.trainable]
     return trainable + obj._non_trainable_variables + [v for v in extra if not v.trainable]
-
-
-def keras_snake_case(name):
-    """Keras 3's `naming.to_snake_case` (container entry names depend on it)."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def _unique(name, used):

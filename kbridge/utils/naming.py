@@ -11,9 +11,11 @@ _counts = collections.Counter()
 
 
 def to_snake_case(name):
-    """CamelCase -> snake_case ("BatchNormalization" -> "batch_normalization")."""
+    """CamelCase -> snake_case as Keras 3 spells it ("BatchNormalization" -> "batch_normalization",
+    "Conv2D" -> "conv2d"): default layer names and `.weights.h5` container entries depend on it."""
+    name = re.sub(r"\W+", "", name)
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def uniquify(base):
