@@ -432,15 +432,19 @@ def test_py_dataset_bad_batch_and_empty_dataset():
         _batches(get_data_adapter(Local(workers=2, use_multiprocessing=True)))
 
 
-def test_ignored_shuffle_warns_for_generators_and_infinite_py_datasets():
-    with pytest.warns(UserWarning, match="`shuffle=True` is ignored.*Python generator"):
+def test_ignored_shuffle_warns_only_when_asked_for_explicitly():
+    # shuffle=True is fit's default: data that shuffles itself takes it silently, as in Keras 3.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         get_data_adapter(_counting_generator(1), shuffle=True)
+    with pytest.warns(UserWarning, match="`shuffle='batch'` is ignored.*Python generator"):
+        get_data_adapter(_counting_generator(1), shuffle="batch")
 
     class Endless(PyDataset):
         num_batches = None
 
-    with pytest.warns(UserWarning, match="`shuffle=True` is ignored.*infinite PyDataset"):
-        get_data_adapter(Endless(), shuffle=True)
+    with pytest.warns(UserWarning, match="`shuffle='batch'` is ignored.*infinite PyDataset"):
+        get_data_adapter(Endless(), shuffle="batch")
 
 
 def test_importing_data_adapters_loads_no_framework():

@@ -50,7 +50,8 @@ def _check_self_contained(kind, y, sample_weight, batch_size):
 
 
 def _warn_shuffle(shuffle, kind):
-    if shuffle:
+    # `shuffle=True` is fit's default, so only the explicit "batch" request is worth a warning.
+    if shuffle == "batch":
         warnings.warn(
             f"`shuffle={shuffle!r}` is ignored because `x` is a {kind}, which is expected to shuffle its own data.",
             stacklevel=3,
