@@ -92,7 +92,7 @@ class Dense(Layer):
         if bias is not None and self.compute_dtype != self.variable_dtype:
             bias = ops.cast(bias, self.compute_dtype)
         # Optional backend hook (torch: one addmm, as nn.Linear); None means "not for these operands".
-        fused = getattr(state.ops, "fused_dense", None)
+        fused = getattr(state.backend, "fused_dense", None)  # the backend module: state.ops may be the dispatcher
         x = None if fused is None else fused(inputs, kernel, bias)
         if x is None:
             x = ops.matmul(inputs, kernel)

@@ -105,7 +105,7 @@ class LayerNormalization(Layer):
                 outputs = ops.multiply(outputs, self._param(self.gamma, dtype))
         else:
             # Optional backend hook (torch: one F.layer_norm); None means "not for these operands".
-            fused = getattr(state.ops, "fused_layer_norm", None)
+            fused = getattr(state.backend, "fused_layer_norm", None)  # not state.ops: may be the dispatcher
             if fused is not None:
                 gamma, beta = (None if v is None else self._cast(v, dtype) for v in (self.gamma, self.beta))
                 outputs = fused(x, self.axis, gamma, beta, self.epsilon)

@@ -1,0 +1,55 @@
+"""Optional backend hooks (fused_dense, fused_layer_norm, fused_lstm): used on torch inside a layer
+call, equal to the generic ops path, and never in the way of calling `layer.call` directly."""
+
+import numpy as np
+import pytest
+
+import kbridge
+from kbridge import layers, ops
+from kbridge.backend import registry
+
+BACKENDS = [b for b in ("numpy", "jax", "torch", "tensorflow") if registry.is_installed(b)]
+X2 = np.random.RandomState(0).randn(3, 4).astype("float32")
+X3 = np.random.RandomState(1).randn(2, 5, 4).astype("float32")
+
+CASES = {
+    "dense": (lambda: layers.Dense(3), X2, "fused_dense"),
+    "layer_norm": (lambda: layers.LayerNormalization(axis=[-2, -1]), X3, "fused_layer_norm"),
+    "lstm": (lambda: layers.LSTM(3), X3, "fused_lstm"),
+}
+
+
+def _built(name, backend):
+    factory, x, _ = CASES[name]
+    kbridge.utils.set_random_seed(3)
+    with kbridge.backend.use(backend):
+        layer = factory()
+        layer.build(x.shape)
+    return layer, x
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_direct_call_works_on_every_backend(name, backend):
+    # `layer.call` outside `__call__`: the dispatcher is active, not a backend module.
+    layer, x = _built(name, backend)
+    with kbridge.backend.use(backend):
+        direct = ops.convert_to_numpy(layer.call(ops.convert_to_tensor(x)))
+        np.testing.assert_allclose(direct, ops.convert_to_numpy(layer(x)), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_torch_uses_the_hook_and_matches_the_generic_path(name, monkeypatch):
+    if not registry.is_installed("torch"):
+        pytest.skip("torch is not installed")
+    backend = registry.get("torch")
+    hook = CASES[name][2]
+    layer, x = _built(name, "torch")
+    calls = []
+    original = getattr(backend, hook)
+    monkeypatch.setattr(backend, hook, lambda *a, **k: calls.append(1) or original(*a, **k))
+    fused = ops.convert_to_numpy(layer(x))
+    assert calls, f"{hook} was not used"
+    monkeypatch.delattr(backend, hook)
+    generic = ops.convert_to_numpy(layer(x))
+    np.testing.assert_allclose(fused, generic, rtol=1e-5, atol=1e-6)
