@@ -29,6 +29,7 @@ from kbridge.adapters.torch.backend.image import affine_transform, resize
 # Optional hooks (not ops): fused in-place updates for built-in optimizers; whole-sequence RNN kernels;
 # Dense's matmul + bias as one addmm; LayerNormalization as one layer_norm.
 from kbridge.adapters.torch.backend.fused_dense import fused_dense  # noqa: E402,F401
+from kbridge.adapters.torch.backend.fused_einsum_dense import fused_einsum_dense  # noqa: E402,F401
 from kbridge.adapters.torch.backend.fused_norm import fused_layer_norm  # noqa: E402,F401
 from kbridge.adapters.torch.backend.fused_rnn import fused_gru, fused_lstm  # noqa: E402,F401
 from kbridge.adapters.torch.backend.optimizer_kernels import kernel_for as optimizer_kernel  # noqa: E402,F401

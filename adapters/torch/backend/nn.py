@@ -382,12 +382,19 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
             q_len, kv_len = q.shape[2], k.shape[2]
             causal = torch.ones((q_len, kv_len), dtype=torch.bool, device=q.device).tril()
             allowed = causal if allowed is None else allowed & causal
-        # A large finite negative (not -inf) keeps fully masked rows finite, as Keras does.
-        big = -0.7 * torch.finfo(q.dtype).max
-        # Built in q's dtype: `torch.where` with Python scalars would make float32, where a
-        # float64 `big` overflows.
-        additive = torch.zeros(allowed.shape, dtype=q.dtype, device=q.device).masked_fill(~allowed, big)
-        attn_mask = additive if attn_mask is None else attn_mask + additive
+        # Keras gives a fully masked row uniform weights (its logits all become one huge negative).
+        # Here such a row attends everywhere with a zeroed query instead: the same uniform weights,
+        # and zero gradients to that query and to the keys through it, as the other backends'
+        # `where` gives (SDPA's backward mis-normalizes rows of huge logits: exp(c - lse) = 1).
+        row_any = allowed.any(-1, keepdim=True)
+        q = q * row_any.to(q.dtype)
+        allowed = allowed | ~row_any
+        if attn_mask is None:
+            attn_mask = allowed
+        else:
+            # Masked bias entries are replaced, not added to, so they pass no gradient to `bias`.
+            big = -0.7 * torch.finfo(q.dtype).max
+            attn_mask = attn_mask.masked_fill(~row_any, 0.0).masked_fill(~allowed, big)
         is_causal = False
     out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, is_causal=is_causal, scale=scale)
     return out.transpose(1, 2)

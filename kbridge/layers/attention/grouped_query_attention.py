@@ -154,21 +154,40 @@ class GroupedQueryAttention(Layer):
         if self._flash_attention and return_attention_scores:
             raise ValueError(f"{type(self).__name__}: attention scores are not available with flash attention.")
         key = value if key is None else ops.cast(ops.convert_to_tensor(key), self.compute_dtype)
-        mask = _masking.combine_masks(
-            query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask, self.sliding_window
+        # Keras's `dot_product_attention` path (no dropout, no scores); a causal mask alone goes
+        # to the backend's causal kernel instead of being built here.
+        fused = not (self.dropout > 0.0 or return_attention_scores) and len(query.shape) == 3
+        causal_only = (
+            fused
+            and use_causal_mask
+            and self.sliding_window is None
+            and all(m is None for m in (query_mask, value_mask, key_mask, attention_mask))
         )
-        gate = self._gate_dense(query) if self.use_gate else None
-        q = self._query_dense(query)
-        k = ops.repeat(self._key_dense(key), self.num_repeats, axis=2)
-        v = ops.repeat(self._value_dense(value), self.num_repeats, axis=2)
-        fused = not (self.dropout > 0.0 or return_attention_scores)  # Keras's dot_product_attention path
-        q = ops.multiply(q, ops.cast(self._inverse_sqrt_head_dim, q.dtype))
-        scores = ops.einsum("bquh,bkuh->buqk", q, k)
+        mask = None
+        if not causal_only:
+            mask = _masking.combine_masks(
+                query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask, self.sliding_window
+            )
         if mask is not None:
             mask = _masking.expand_mask(mask, 4, -3)
-        scores = _masking.masked_softmax(scores, mask, (-1,), zero_masked=not fused)
-        dropped = self._dropout_layer(scores, training=training) if self.dropout > 0.0 else scores
-        output = ops.einsum("buqk,bkuh->bquh", dropped, v)
+        gate = self._gate_dense(query) if self.use_gate else None
+        q = self._query_dense(query)
+        k = self._key_dense(key)
+        v = self._value_dense(value)
+        if fused:
+            # The op repeats the key/value heads itself (grouped-query attention).
+            output = ops.dot_product_attention(
+                q, k, v, mask=mask, scale=self._inverse_sqrt_head_dim, is_causal=causal_only
+            )
+            scores = None
+        else:
+            k = ops.repeat(k, self.num_repeats, axis=2)
+            v = ops.repeat(v, self.num_repeats, axis=2)
+            q = ops.multiply(q, ops.cast(self._inverse_sqrt_head_dim, q.dtype))
+            scores = ops.einsum("bquh,bkuh->buqk", q, k)
+            scores = _masking.masked_softmax(scores, mask, (-1,), zero_masked=True)
+            dropped = self._dropout_layer(scores, training=training) if self.dropout > 0.0 else scores
+            output = ops.einsum("buqk,bkuh->bquh", dropped, v)
         if gate is not None:
             output = ops.multiply(output, gate)
         output = self._output_dense(output)

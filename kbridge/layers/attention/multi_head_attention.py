@@ -195,32 +195,55 @@ class MultiHeadAttention(Layer):
         training=None,
         use_causal_mask=False,
     ):
+        if self._flash_attention and return_attention_scores:
+            raise ValueError(f"{type(self).__name__}: attention scores are not available with flash attention.")
         key = value if key is None else ops.cast(ops.convert_to_tensor(key), self.compute_dtype)
-        mask = _masking.combine_masks(
-            query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask, self._sliding_window
+        # Keras's condition for its `dot_product_attention` path; kbridge also requires the default
+        # attention axis (Keras ignores `attention_axes` there).
+        keras_fused = not (self._dropout > 0.0 or return_attention_scores) and len(query.shape) == 3
+        # A subclass overriding `_attend` keeps it.
+        fused = keras_fused and self._attention_axes == (1,) and type(self)._attend is MultiHeadAttention._attend
+        # A causal mask alone goes to the backend's causal kernel instead of being built here.
+        causal_only = (
+            fused
+            and use_causal_mask
+            and self._sliding_window is None
+            and all(m is None for m in (query_mask, value_mask, key_mask, attention_mask))
         )
+        mask = None
+        if not causal_only:
+            mask = _masking.combine_masks(
+                query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask, self._sliding_window
+            )
         gate = self.gate_dense(query) if self._use_gate else None
         q = self.query_dense(query)
         k = self.key_dense(key)
         v = self.value_dense(value)
-        output, scores = self._attend(q, k, v, mask, training, return_attention_scores)
+        if fused:
+            if mask is not None:
+                mask = _masking.expand_mask(mask, 4, -3)
+            output = ops.dot_product_attention(
+                q, k, v, mask=mask, scale=self._inverse_sqrt_key_dim, is_causal=causal_only
+            )
+            scores = None
+        else:
+            output, scores = self._attend(q, k, v, mask, training, zero_masked=not keras_fused)
         if gate is not None:
             output = ops.multiply(output, gate)
         output = self.output_dense(output)
         return (output, scores) if return_attention_scores else output
 
-    def _attend(self, query, key, value, mask, training, return_attention_scores):
-        """Scaled dot-product attention over the projected (..., heads, dim) tensors."""
-        if self._flash_attention and return_attention_scores:
-            raise ValueError(f"{type(self).__name__}: attention scores are not available with flash attention.")
-        # Keras takes its fused `dot_product_attention` path here (a fully masked row averages
-        # the values there, instead of giving zeros).
-        fused = not (self._dropout > 0.0 or return_attention_scores or len(query.shape) != 4)
+    def _attend(self, query, key, value, mask, training, zero_masked):
+        """Einsum attention over the projected (..., heads, dim) tensors; returns `(output, scores)`.
+
+        `zero_masked`: a fully masked row gives zeros (Keras's `Softmax` layer) instead of
+        averaging the values (Keras's `dot_product_attention`).
+        """
         query = ops.multiply(query, ops.cast(self._inverse_sqrt_key_dim, query.dtype))
         scores = ops.einsum(self._dot_product_equation, key, query)
         if mask is not None:
             mask = _masking.expand_mask(mask, len(scores.shape), -len(self._attention_axes) * 2 - 1)
-        scores = _masking.masked_softmax(scores, mask, self._norm_axes, zero_masked=not fused)
+        scores = _masking.masked_softmax(scores, mask, self._norm_axes, zero_masked=zero_masked)
         dropped = self._dropout_layer(scores, training=training) if self._dropout > 0.0 else scores
         return ops.einsum(self._combine_equation, dropped, value), scores
 
