@@ -455,3 +455,16 @@ def test_normalization_ops():
     np.testing.assert_allclose(normalized, 2 * (x - x.mean((0, 1))) / x.std((0, 1)) + 1, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(np.linalg.norm(B.normalize(x, axis=1), axis=1), 1.0, rtol=1e-5)
     assert not np.isnan(B.normalize(np.zeros((2, 3), "float32"))).any()
+
+
+def test_dot_product_attention_keeps_a_float64_scale_exact():
+    import kbridge
+    from kbridge import ops
+
+    q = np.random.RandomState(0).randn(1, 3, 2, 4)
+    with kbridge.backend.use("numpy"):
+        out = ops.dot_product_attention(q, q, q, scale=0.3)
+    logits = np.einsum("btnh,bsnh->bnts", q, q) * 0.3
+    weights = np.exp(logits - logits.max(-1, keepdims=True))
+    weights /= weights.sum(-1, keepdims=True)
+    np.testing.assert_allclose(out, np.einsum("bnts,bsnh->btnh", weights, q), rtol=1e-13, atol=1e-14)

@@ -333,7 +333,10 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
     if kv_heads != heads:
         key = np.repeat(key, heads // kv_heads, axis=2)
         value = np.repeat(value, heads // kv_heads, axis=2)
-    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(tensor(scale))
+    if scale is None:
+        scale = 1.0 / math.sqrt(query.shape[-1])
+    else:  # a Python number stays exact (tensor() would round it to floatx)
+        scale = float(scale) if isinstance(scale, (int, float, np.number)) else float(tensor(scale))
     compute = np.promote_types(dtype, np.float32) if dtype.kind == "f" else np.dtype(np.float32)
     logits = np.einsum("btnh,bsnh->bnts", query.astype(compute), key.astype(compute), optimize=True) * compute.type(scale)
     if bias is not None:
