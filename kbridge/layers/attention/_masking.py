@@ -65,6 +65,17 @@ def combine_masks(query, value, query_mask, value_mask, key_mask, attention_mask
     return and_masks(as_bool(attention_mask), auto)
 
 
+def mask_or_causal_flag(fused, query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask,
+                        window=None):  # fmt: skip
+    """`(mask, is_causal)`: on the fused path a causal mask alone is not built but passed as
+    `is_causal=True` to the backend's kernel (as Keras 3 does); otherwise the combined mask."""
+    if fused and use_causal_mask and window is None and all(
+        m is None for m in (query_mask, value_mask, key_mask, attention_mask)
+    ):
+        return None, True
+    return combine_masks(query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask, window), False
+
+
 def expand_mask(mask, scores_rank, axis):
     """Inserts axes at `axis` until `mask` has `scores_rank` dims."""
     for _ in range(scores_rank - len(mask.shape)):

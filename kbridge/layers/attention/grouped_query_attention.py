@@ -157,17 +157,9 @@ class GroupedQueryAttention(Layer):
         # Keras's `dot_product_attention` path (no dropout, no scores); a causal mask alone goes
         # to the backend's causal kernel instead of being built here.
         fused = not (self.dropout > 0.0 or return_attention_scores) and len(query.shape) == 3
-        causal_only = (
-            fused
-            and use_causal_mask
-            and self.sliding_window is None
-            and all(m is None for m in (query_mask, value_mask, key_mask, attention_mask))
+        mask, causal_only = _masking.mask_or_causal_flag(
+            fused, query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask, self.sliding_window
         )
-        mask = None
-        if not causal_only:
-            mask = _masking.combine_masks(
-                query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask, self.sliding_window
-            )
         if mask is not None:
             mask = _masking.expand_mask(mask, 4, -3)
         gate = self._gate_dense(query) if self.use_gate else None

@@ -203,18 +203,9 @@ class MultiHeadAttention(Layer):
         keras_fused = not (self._dropout > 0.0 or return_attention_scores) and len(query.shape) == 3
         # A subclass overriding `_attend` keeps it.
         fused = keras_fused and self._attention_axes == (1,) and type(self)._attend is MultiHeadAttention._attend
-        # A causal mask alone goes to the backend's causal kernel instead of being built here.
-        causal_only = (
-            fused
-            and use_causal_mask
-            and self._sliding_window is None
-            and all(m is None for m in (query_mask, value_mask, key_mask, attention_mask))
+        mask, causal_only = _masking.mask_or_causal_flag(
+            fused, query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask, self._sliding_window
         )
-        mask = None
-        if not causal_only:
-            mask = _masking.combine_masks(
-                query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask, self._sliding_window
-            )
         gate = self.gate_dense(query) if self._use_gate else None
         q = self.query_dense(query)
         k = self.key_dense(key)
