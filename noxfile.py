@@ -24,7 +24,7 @@ def _install(session, extras):
     session.install(*CONSTRAINTS, "-e", f".[{extras}]")
 
 
-def _install_with_retries(session, *args, waits=(60, 300, 600, 900)):
+def _install_with_retries(session, *args, waits=(30, 120, 300)):
     """`session.install`, tried again after a pause when it fails: the xla venv downloads ~7 GB of
     wheels, and the registry sometimes cuts a large download short for a while (pip's own resume
     then fails at the same byte)."""
