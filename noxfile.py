@@ -7,10 +7,7 @@ by `constraints-xla.txt`. The registry's torch 2.9.0 is the CUDA build (~7 GB, ~
 install); its tests run on `PJRT_DEVICE=CPU`. `tests` leaves the `xla` marker out.
 """
 
-import time
-
 import nox
-import nox.command
 
 nox.options.sessions = ["tests", "keras_parity"]
 nox.options.reuse_existing_virtualenvs = True
@@ -22,21 +19,6 @@ XLA_CONSTRAINTS = ("-c", "constraints-xla.txt")
 
 def _install(session, extras):
     session.install(*CONSTRAINTS, "-e", f".[{extras}]")
-
-
-def _install_with_retries(session, *args, waits=(30, 120, 300)):
-    """`session.install`, tried again after a pause when it fails: the xla venv downloads ~7 GB of
-    wheels, and the registry sometimes cuts a large download short for a while (pip's own resume
-    then fails at the same byte)."""
-    for wait in (*waits, None):
-        try:
-            session.install(*args)
-            return
-        except nox.command.CommandFailed:
-            if wait is None:
-                raise
-            session.log(f"install failed; trying again in {wait} s")
-            time.sleep(wait)
 
 
 @nox.session(python=PYTHON)
@@ -92,7 +74,7 @@ def xla(session):
     KBRIDGE_REQUIRE_XLA=1 turns the tests' skip-when-torch_xla-is-missing into a failure, and
     pytest fails when no test is collected, so a green session means the XLA tests really ran.
     """
-    _install_with_retries(session, *XLA_CONSTRAINTS, "-e", ".", "torch", "torch-xla", "pytest")
+    session.install(*XLA_CONSTRAINTS, "-e", ".", "torch", "torch-xla", "pytest")
     session.run(
         "pytest", "-m", "xla", "interop_tests/test_torch_xla.py", *session.posargs,
         env={"PJRT_DEVICE": "CPU", "KBRIDGE_REQUIRE_XLA": "1"},
