@@ -1,7 +1,7 @@
 """`Dense`: `activation(inputs @ kernel + bias)`."""
 
 from kbridge import activations, constraints, initializers, ops, regularizers
-from kbridge.backend._state import state
+from kbridge.backend import hooks
 from kbridge.layers._base import layer_config
 from kbridge.layers.input_spec import InputSpec
 from kbridge.layers.layer import Layer
@@ -91,9 +91,8 @@ class Dense(Layer):
         bias = self.bias
         if bias is not None and self.compute_dtype != self.variable_dtype:
             bias = ops.cast(bias, self.compute_dtype)
-        # Optional backend hook (torch: one addmm, as nn.Linear); None means "not for these operands".
-        fused = getattr(state.backend, "fused_dense", None)  # the backend module: state.ops may be the dispatcher
-        x = None if fused is None else fused(inputs, kernel, bias)
+        kernel_fn = hooks.fused("fused_dense")  # torch: one addmm, as nn.Linear
+        x = None if kernel_fn is None else kernel_fn(inputs, kernel, bias)
         if x is None:
             x = ops.matmul(inputs, kernel)
             if bias is not None:

@@ -3,7 +3,7 @@
 import re
 
 from kbridge import activations, constraints, initializers, ops, regularizers
-from kbridge.backend._state import state
+from kbridge.backend import hooks
 from kbridge.initializers import VarianceScaling
 from kbridge.layers._base import layer_config
 from kbridge.layers.core.dense import _unsupported
@@ -98,11 +98,8 @@ class EinsumDense(Layer):
         bias = self.bias
         if bias is not None and self.compute_dtype != self.variable_dtype:
             bias = ops.cast(bias, self.compute_dtype)
-        # Optional backend hook (torch: one addmm for a plain projection); None means "not here".
-        # Looked up on the backend module (`Layer.__call__` sets it), not on `state.ops`, which is
-        # the dispatcher when `call` runs directly and would answer for any name.
-        fused = getattr(state.backend, "fused_einsum_dense", None)
-        x = None if fused is None else fused(self.equation, inputs, kernel, bias)
+        kernel_fn = hooks.fused("fused_einsum_dense")  # torch: one addmm for a plain projection
+        x = None if kernel_fn is None else kernel_fn(self.equation, inputs, kernel, bias)
         if x is None:
             x = ops.einsum(self.equation, inputs, kernel)
             if bias is not None:

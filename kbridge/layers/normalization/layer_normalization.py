@@ -1,7 +1,7 @@
 """`LayerNormalization`: normalizes each sample over the given axes."""
 
 from kbridge import constraints, initializers, ops, regularizers
-from kbridge.backend._state import state
+from kbridge.backend import hooks
 from kbridge.backend.dtypes import result_type
 from kbridge.layers._base import layer_config
 from kbridge.layers.layer import Layer
@@ -104,11 +104,10 @@ class LayerNormalization(Layer):
             if self.gamma is not None:
                 outputs = ops.multiply(outputs, self._param(self.gamma, dtype))
         else:
-            # Optional backend hook (torch: one F.layer_norm); None means "not for these operands".
-            fused = getattr(state.backend, "fused_layer_norm", None)  # not state.ops: may be the dispatcher
-            if fused is not None:
+            kernel_fn = hooks.fused("fused_layer_norm")  # torch: one F.layer_norm
+            if kernel_fn is not None:
                 gamma, beta = (None if v is None else self._cast(v, dtype) for v in (self.gamma, self.beta))
-                outputs = fused(x, self.axis, gamma, beta, self.epsilon)
+                outputs = kernel_fn(x, self.axis, gamma, beta, self.epsilon)
                 if outputs is not None:
                     return outputs if self.compute_dtype == dtype else ops.cast(outputs, self.compute_dtype)
             mean, variance = ops.moments(x, axes=self.axis, keepdims=True)

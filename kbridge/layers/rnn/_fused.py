@@ -10,7 +10,7 @@ dropout, no mask, no unrolling, (GRU) `reset_after=True`, and `use_cudnn` not Fa
 """
 
 from kbridge import activations
-from kbridge.backend._state import state
+from kbridge.backend import hooks
 
 
 def fused_loop(layer, sequences, flat_states, mask, training):
@@ -19,7 +19,7 @@ def fused_loop(layer, sequences, flat_states, mask, training):
     kind = getattr(cell, "_FUSED_KIND", None)
     if kind is None or mask is not None or layer.unroll or getattr(layer, "use_cudnn", "auto") is False:
         return None
-    kernel_fn = getattr(state.backend, f"fused_{kind}", None)  # not state.ops: may be the dispatcher
+    kernel_fn = hooks.fused(f"fused_{kind}")
     if kernel_fn is None:
         return None
     if cell.activation is not activations.get("tanh") or cell.recurrent_activation is not activations.get("sigmoid"):
