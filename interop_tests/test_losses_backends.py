@@ -308,3 +308,98 @@ def test_float64_gradients_agree_across_frameworks(case):
         assert np.all(np.isfinite(grad)), name
         np.testing.assert_allclose(grad, grads[names[0]], rtol=1e-10, atol=1e-12, err_msg=f"{name} vs {names[0]}")
         np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-7, err_msg=f"{name} vs finite differences")
+
+
+# -- the one-op mean of sparse crossentropy from logits (torch: F.cross_entropy) -------------------
+
+
+def _recording_fused_hook(monkeypatch, backend_name):
+    """Records the calls of the backend's `fused_sparse_crossentropy_mean` hook (None if it has none)."""
+    module = registry.get(backend_name)
+    hook = getattr(module, "fused_sparse_crossentropy_mean", None)
+    if hook is None:
+        return None
+    calls = []
+
+    def recording(*args):
+        calls.append(hook(*args))
+        return calls[-1]
+
+    monkeypatch.setattr(module, "fused_sparse_crossentropy_mean", recording)
+    return calls
+
+
+@pytest.mark.parametrize("labels_kind", ["native", "numpy", "column"])
+def test_sparse_crossentropy_batch_mean_of_logits(backend_name, labels_kind, monkeypatch):
+    """The default reduction without weights: the mean of the per-sample NumPy reference,
+    through the fused hook where the backend has one (and the same value as with weights of 1)."""
+    calls = _recording_fused_hook(monkeypatch, backend_name)
+    expected = _reference("SparseCategoricalCrossentropy").mean()
+    labels = {"native": _native(backend_name, LABELS), "numpy": LABELS, "column": LABELS[:, None]}[labels_kind]
+    logits = _native(backend_name, LOGITS)
+    loss = losses.SparseCategoricalCrossentropy(from_logits=True)
+    with use(backend_name):
+        value = loss(labels, logits)
+        general = loss(labels, logits, sample_weight=np.ones(B, "float32"))  # never the fused path
+    assert ops.dtype(value) == "float32" and ops.shape(value) == ()
+    np.testing.assert_allclose(_numpy(value), expected, rtol=1e-6)
+    np.testing.assert_allclose(_numpy(value), _numpy(general), rtol=1e-6)
+    if calls is not None:
+        assert len(calls) == 1 and calls[0] is not None
+
+
+def test_sparse_crossentropy_fused_path_keeps_label_errors_and_falls_back(monkeypatch):
+    if not registry.is_installed("torch"):
+        pytest.skip("torch not installed")
+    import torch
+
+    calls = _recording_fused_hook(monkeypatch, "torch")
+    loss = losses.SparseCategoricalCrossentropy(from_logits=True)
+    logits = torch.tensor(LOGITS)
+    for bad in (torch.tensor([0, 4, 1, 2, 3, 1]), torch.tensor([0, -1, 1, 2, 3, 1])):
+        with pytest.raises(ValueError, match=r"'sparse_categorical_crossentropy'.*out of range for 4 classes"):
+            loss(bad, logits)
+    assert calls == []  # rejected before the kernel ran
+    # Not the common case: probabilities, float64 logits under a float32 loss, an ignored class.
+    expected = _reference("SparseCategoricalCrossentropy").mean()
+    for other, y_pred in (
+        (losses.SparseCategoricalCrossentropy(), torch.tensor(SOFT)),
+        (losses.SparseCategoricalCrossentropy(from_logits=True), torch.tensor(LOGITS, dtype=torch.float64)),
+        (losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=7), logits),
+    ):
+        np.testing.assert_allclose(float(other(torch.tensor(LABELS), y_pred)), expected, rtol=1e-5)
+    assert calls == []
+
+
+@pytest.mark.parametrize("backend_name", ["jax", "torch", "tensorflow"])
+def test_sparse_crossentropy_batch_mean_float64_gradient(backend_name, monkeypatch):
+    """d mean / d logits = (softmax - one_hot) / B, in float64, on every differentiable backend."""
+    if not registry.is_installed(backend_name):
+        pytest.skip(f"{backend_name} not installed")
+    calls = _recording_fused_hook(monkeypatch, backend_name)
+    loss = losses.SparseCategoricalCrossentropy(from_logits=True, dtype="float64")
+    logits = LOGITS.astype(np.float64)
+    probs = np.exp(_log_probs(logits, True))
+    expected = (probs - np.eye(C)[LABELS]) / B
+    if backend_name == "jax":
+        import jax
+
+        with jax.enable_x64(True), use("jax"):
+            grad = np.asarray(jax.grad(lambda p: loss(LABELS, p))(jax.numpy.asarray(logits)))
+    elif backend_name == "torch":
+        import torch
+
+        p = torch.tensor(logits, requires_grad=True)
+        loss(torch.tensor(LABELS), p).backward()
+        grad = p.grad.numpy()
+    else:
+        import tensorflow as tf
+
+        p = tf.Variable(logits)
+        with tf.GradientTape() as tape:
+            value = loss(LABELS, p.value())
+        grad = tape.gradient(value, p).numpy()
+    assert grad.dtype == np.float64
+    np.testing.assert_allclose(grad, expected, rtol=1e-12, atol=1e-15)
+    if calls is not None:
+        assert len(calls) == 1 and calls[0] is not None

@@ -307,7 +307,34 @@ class SparseCategoricalCrossentropy(BuiltinLoss):
             shape = ops.shape(y_pred)
             num_classes = shape[_class_axis(self.axis, len(shape))] if shape else None
             check_sparse_labels(self.name, y_true, num_classes, self.ignore_class)
+        if sample_weight is None:
+            fused = self._fused_mean(y_true, y_pred)
+            if fused is not None:
+                return fused
         return super().__call__(y_true, y_pred, sample_weight)
+
+    def _fused_mean(self, y_true, y_pred):
+        """The loss of the most common case (logits, average over the batch, no weights or
+        ignored class) as one backend op when the backend has one (torch: `F.cross_entropy`),
+        else None. Worth it in eager steps, where each op of the general path costs Python time."""
+        cls = SparseCategoricalCrossentropy
+        if (
+            not self.from_logits
+            or self.ignore_class is not None
+            or self.reduction not in ("sum_over_batch_size", "mean")
+            or type(self).call is not cls.call
+            or type(self)._losses_and_mask is not cls._losses_and_mask
+            or type(self)._weighted_loss is not cls._weighted_loss
+        ):
+            return None
+        module = registry.backend_of_type(type(y_pred))
+        kernel = getattr(module, "fused_sparse_crossentropy_mean", None)
+        if kernel is None or module.dtype(y_pred) != self._dtype:
+            return None
+        if not isinstance(y_true, (np.ndarray, list, tuple)):  # NumPy labels were checked above
+            shape = module.shape(y_pred)
+            check_sparse_labels(self.name, y_true, shape[_class_axis(self.axis, len(shape))] if shape else None)
+        return kernel(y_true, y_pred, self.from_logits, self.axis)
 
     def _losses_and_mask(self, y_true, y_pred):
         if type(self).call is not SparseCategoricalCrossentropy.call:

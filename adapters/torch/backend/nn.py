@@ -1,6 +1,7 @@
 """Activations, losses, normalization and attention of the torch backend (Keras 3 `keras.ops.nn`)."""
 
 # ruff: noqa: A001, A002
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -247,6 +248,25 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     log_prob = torch.log(torch.clamp(output, eps, 1.0 - eps))
     picked = torch.gather(log_prob, axis, target.long().unsqueeze(axis))
     return -picked.squeeze(axis)
+
+
+def fused_sparse_crossentropy_mean(target, output, from_logits, axis):
+    """Mean crossentropy of integer `target` and logits `output` (batch, classes) as one
+    `F.cross_entropy` (what `sparse_categorical_crossentropy` + sum / batch size compute), or
+    None when the operands are not that case."""
+    if not from_logits or not isinstance(output, Tensor) or output.ndim != 2 or axis not in (-1, 1):
+        return None
+    if not output.is_floating_point():
+        return None
+    if not isinstance(target, Tensor):
+        if not isinstance(target, np.ndarray):
+            return None
+        target = convert(target, device=output.device)
+    if target.ndim == 2 and target.shape[1] == 1:
+        target = target.squeeze(1)
+    if target.ndim != 1 or target.shape[0] != output.shape[0] or target.is_complex():
+        return None
+    return F.cross_entropy(output, target.long(), ignore_index=_NO_LABEL)
 
 
 def binary_crossentropy(target, output, from_logits=False):

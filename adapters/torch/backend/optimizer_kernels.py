@@ -2,13 +2,19 @@
 
 A built-in optimizer's `_update_many` is written once in `kbridge.ops` (out of place: each
 op allocates a tensor and makes a full pass). In eager torch that is ten passes per
-variable where `torch.optim`'s foreach Adam makes about five, in place, over all variables
+variable where `torch.optim`'s foreach Adam makes about six, in place, over all variables
 at once. `kernel_for(update_many)` returns a drop-in replacement computing the same formula
 with `torch._foreach_*` ops; `Optimizer` uses it only for stateful updates (no
-`StatelessScope`), so `stateless_apply` and the JAX-style pure paths are unchanged. Tensors of
+`StatelessScope`), so `stateless_apply` and the JAX-style pure paths are unchanged.
+
+On the CPU (eager) the step size is read as a Python number (no device sync there) and scales
+the update inside `addcdiv_`: one pass and one allocation fewer than multiplying the momentum
+first; the result differs from the neutral formula only in rounding. Tensors of
 `_LARGE` entries or more are updated one at a time into work buffers kept on the optimizer
-(same ops, same bits) on the CPU, where a new tensor per step would cost fresh pages.
+(same ops, same bits as the foreach path).
 """
+
+import math
 
 import torch
 
@@ -41,17 +47,17 @@ def _groups(grads, variables, slots):
     return groups
 
 
-# Tensors of at least this many entries get their per-step work tensors from `_scratch`.
-_LARGE = 1 << 20
+# Tensors of at least this many entries (256 KB of float32) get their per-step work tensors
+# from `_scratch`: above glibc's mmap threshold a fresh tensor can mean fresh pages at every
+# step, which made the MLP's 784x512 kernel update ~3x slower inside `fit`.
+_LARGE = 1 << 16
 
 
 def _scratch(optimizer, key, params):
     """Two lists of work tensors shaped like `params`, kept on the optimizer between steps.
 
     Each step overwrites them before reading them, so any buffers of the right shapes serve:
-    they are made again only when the shapes change. Why kept: a new tensor this large costs
-    fresh pages at every step (a 10 MB embedding table's `g * g`: ~2.5 ms, the same
-    multiplication into a kept buffer ~0.4 ms); smaller ones are reused by the allocator.
+    they are made again only when the shapes change.
     """
     shapes = tuple(p.shape for p in params)
     store = optimizer.__dict__.setdefault("_torch_scratch", {})
@@ -61,13 +67,59 @@ def _scratch(optimizer, key, params):
     return found[1], found[2]
 
 
-def _update_large(optimizer, key, gs, params, ms, vs, alpha, beta_2):
-    """The rest of the update for large tensors, one tensor at a time into kept buffers."""
-    squares, denominators = _scratch(optimizer, key, params)
-    for g, p, m, v, u, d in zip(gs, params, ms, vs, squares, denominators):
-        v.lerp_(torch.mul(g, g, out=u), 1 - beta_2)
-        torch.sqrt(v, out=d).add_(optimizer.epsilon)
-        p.addcdiv_(torch.mul(m, alpha, out=u), d, value=-1)
+def _split(gs, params, ms, vs):
+    """`(large, small)`: the four lists cut at `_LARGE` entries (None where a part is empty)."""
+    large = [i for i, p in enumerate(params) if p.numel() >= _LARGE]
+    if not large:
+        return None, (gs, params, ms, vs)
+    if len(large) == len(params):
+        return (gs, params, ms, vs), None
+    small = [i for i, p in enumerate(params) if p.numel() < _LARGE]
+    groups = (gs, params, ms, vs)
+    return tuple([g[i] for i in large] for g in groups), tuple([g[i] for i in small] for g in groups)
+
+
+def _cpu_update(optimizer, key, parts, alpha, beta_1, beta_2):
+    """Eager CPU update with a Python-float step size `alpha` (foreach for small tensors)."""
+    epsilon = optimizer.epsilon
+    large, small = _split(*parts)
+    if large is not None:
+        squares, denominators = _scratch(optimizer, key, large[1])
+        for g, p, m, v, u, d in zip(*large, squares, denominators):
+            m.lerp_(g, 1 - beta_1)
+            v.lerp_(torch.mul(g, g, out=u), 1 - beta_2)
+            torch.sqrt(v, out=d).add_(epsilon)
+            p.addcdiv_(m, d, value=-alpha)
+    if small is not None:
+        gs, params, ms, vs = small
+        torch._foreach_lerp_(ms, gs, 1 - beta_1)
+        torch._foreach_lerp_(vs, torch._foreach_mul(gs, gs), 1 - beta_2)
+        denominators = torch._foreach_sqrt(vs)
+        torch._foreach_add_(denominators, epsilon)
+        torch._foreach_addcdiv_(params, ms, denominators, -alpha)
+
+
+def _step_size(step, learning_rate, dtype, device, beta_1, beta_2):
+    """`lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)` in `dtype`, computed as `Adam._update_many` does.
+
+    In the variables' dtype, not in Python floats: Keras rounds the betas to float32 first, and
+    for small `t` that rounding moves `1 - beta_2^t` by ~1e-5 relative.
+    """
+    t = step.to(dtype)
+    rate = torch.as_tensor(learning_rate, dtype=dtype, device=device)
+    return rate * torch.sqrt(1 - torch.pow(beta_2, t)) / (1 - torch.pow(beta_1, t))
+
+
+def _device_update(optimizer, alpha, parts, beta_1, beta_2):
+    """Update with the step size kept as a tensor: no host read (accelerators, torch.compile)."""
+    gs, params, ms, vs = parts
+    torch._foreach_lerp_(ms, gs, 1 - beta_1)  # m + (g - m) * (1 - beta_1)
+    torch._foreach_lerp_(vs, torch._foreach_mul(gs, gs), 1 - beta_2)
+    denominators = torch._foreach_sqrt(vs)
+    torch._foreach_add_(denominators, optimizer.epsilon)
+    updates = torch._foreach_mul(ms, alpha)
+    # p - 1 * (u / d): the same rounding as `p - u / d`, in one pass.
+    torch._foreach_addcdiv_(params, updates, denominators, -1)
 
 
 def adam(optimizer, grads, variables, learning_rate):
@@ -83,27 +135,11 @@ def adam(optimizer, grads, variables, learning_rate):
     with torch.no_grad():
         iterations = optimizer.iterations  # a Variable, or a tensor with gradient accumulation
         step = getattr(iterations, "_value", iterations) + 1
-        for (dtype, _), (gs, params, ms, vs) in _groups(grads, variables, slots).items():
-            t = step.to(dtype)
-            rate = torch.as_tensor(learning_rate, dtype=dtype, device=params[0].device)
-            # alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t), as `Adam._update_many`.
-            alpha = rate * torch.sqrt(1 - torch.pow(beta_2, t)) / (1 - torch.pow(beta_1, t))
-            torch._foreach_lerp_(ms, gs, 1 - beta_1)  # m + (g - m) * (1 - beta_1)
-            # CPU only: CUDA's caching allocator makes new tensors cheap, and kept buffers would hold
-            # device memory between steps. No state kept on the optimizer under torch.compile.
-            if params[0].device.type == "cpu" and not torch.compiler.is_compiling():
-                large = [i for i, p in enumerate(params) if p.numel() >= _LARGE]
-                if large:
-                    parts = [[group[i] for i in large] for group in (gs, params, ms, vs)]
-                    _update_large(optimizer, (dtype, params[0].device), *parts, alpha, beta_2)
-                    if len(large) == len(params):
-                        continue
-                    small = sorted(set(range(len(params))) - set(large))
-                    gs, params, ms, vs = ([group[i] for i in small] for group in (gs, params, ms, vs))
-            torch._foreach_lerp_(vs, torch._foreach_mul(gs, gs), 1 - beta_2)
-            denominators = torch._foreach_sqrt(vs)
-            torch._foreach_add_(denominators, optimizer.epsilon)
-            updates = torch._foreach_mul(ms, alpha)
-            # p - 1 * (u / d): the same rounding as `p - u / d`, in one pass.
-            torch._foreach_addcdiv_(params, updates, denominators, -1)
+        eager = not torch.compiler.is_compiling()
+        for (dtype, device), parts in _groups(grads, variables, slots).items():
+            alpha = _step_size(step, learning_rate, dtype, device, beta_1, beta_2)
+            if eager and device.type == "cpu":
+                _cpu_update(optimizer, (dtype, device), parts, alpha.item(), beta_1, beta_2)
+            else:
+                _device_update(optimizer, alpha, parts, beta_1, beta_2)
     return True
