@@ -53,3 +53,33 @@ def test_torch_uses_the_hook_and_matches_the_generic_path(name, monkeypatch):
     monkeypatch.delattr(backend, hook)
     generic = ops.convert_to_numpy(layer(x))
     np.testing.assert_allclose(fused, generic, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("units", [1, 10, 40])  # 10 from 300 inputs: the transposed-copy path on the CPU
+def test_torch_fused_dense_float64_gradients_match_the_generic_path(units, monkeypatch):
+    if not registry.is_installed("torch"):
+        pytest.skip("torch is not installed")
+    import torch
+
+    backend = registry.get("torch")
+    rng = np.random.RandomState(units)
+    x, kernel, bias = rng.randn(5, 300), rng.randn(300, units), rng.randn(units)
+
+    def value_and_grads(use_hook):
+        if not use_hook:
+            monkeypatch.delattr(backend, "fused_dense")
+        with kbridge.backend.use("torch"):
+            layer = layers.Dense(units, dtype="float64")
+            layer.build((None, 300))
+            layer.set_weights([kernel, bias])
+            inputs = torch.tensor(x, requires_grad=True)
+            out = layer(inputs)
+            (out * torch.tensor(np.cos(np.arange(out.numel())).reshape(out.shape))).sum().backward()
+        monkeypatch.undo()
+        return [out.detach().numpy(), inputs.grad.numpy(), layer.kernel.value.grad.numpy(), layer.bias.value.grad.numpy()]
+
+    fused, generic = value_and_grads(True), value_and_grads(False)
+    for got, want in zip(fused, generic):
+        assert got.dtype == np.float64
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fused[0], x @ kernel + bias, rtol=1e-12, atol=1e-12)

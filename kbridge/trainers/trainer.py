@@ -244,13 +244,15 @@ class Trainer:
         takes_numpy = getattr(compiled, "takes_numpy", False)
 
         def run(batch):
-            saved = state.backend
-            state.backend = module
+            # The step's ops go straight to the training backend (as inside a layer call),
+            # not through the per-call look-up of the arguments' backend.
+            saved = state.backend, state.ops
+            state.backend = state.ops = module
             try:
                 data = batch if takes_numpy else tree.map_structure(lambda a: _to_tensor(module, a), batch)
                 return compiled(place(data, kind) if place is not None else data)
             finally:
-                state.backend = saved
+                state.backend, state.ops = saved
 
         self._functions[kind] = run
         return run
