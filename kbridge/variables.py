@@ -160,7 +160,8 @@ class Variable(TensorOperators):
         if scope is not None:
             scope[self] = value
             return value
-        if not self._backend.is_tensor(value) or self._backend.dtype(value) != self.dtype:
+        # Native dtypes compared first: the standard names cost a look-up each.
+        if not self._backend.is_tensor(value) or value.dtype != self._value.dtype:
             value = self._backend.convert_to_tensor(value, dtype=self.dtype)
         shape = tuple(self._backend.shape(value))
         # Only static shapes are compared: a traced dim (tf.function) cannot be tested in Python.

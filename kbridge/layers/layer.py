@@ -382,8 +382,13 @@ class Layer(Trackable):
         raise NotImplementedError(f"Layer {type(self).__name__} does not implement call().")
 
     def __call__(self, *args, **kwargs):
-        leaves = tree.flatten((args, kwargs)) if (len(args) != 1 or kwargs or type(args[0]) in _NESTED) else args
-        symbolic = sum(1 for x in leaves if isinstance(x, KerasTensor))
+        # One plain tensor, maybe with `training=`: the common case needs no flattening.
+        if len(args) == 1 and type(args[0]) not in _NESTED and (not kwargs or kwargs.keys() == _TRAINING_ONLY):
+            leaves = args
+            symbolic = 1 if isinstance(args[0], KerasTensor) else 0
+        else:
+            leaves = tree.flatten((args, kwargs))
+            symbolic = sum(1 for x in leaves if isinstance(x, KerasTensor))
         if symbolic:
             if symbolic != len(leaves) and any(_is_array(x) for x in leaves):
                 raise ValueError(
@@ -634,6 +639,7 @@ class Layer(Trackable):
 
 
 _NESTED = (list, tuple, dict)
+_TRAINING_ONLY = {"training"}
 
 
 def _is_array(x):

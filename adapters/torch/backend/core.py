@@ -39,7 +39,10 @@ def variable_storage(value, trainable):
 
 def variable_assign(storage, value):
     """Copies `value` into `storage` in place (sharing with native modules holds) and returns `storage`."""
-    with torch.no_grad():
+    if storage.requires_grad or value.requires_grad:
+        with torch.no_grad():  # an update, not a step of the graph
+            storage.copy_(value)
+    else:
         storage.copy_(value)
     return storage
 

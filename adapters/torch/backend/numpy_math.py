@@ -73,7 +73,7 @@ def divide_no_nan(x1, x2):
     if not isinstance(x2, Tensor):
         return x1 / x2 if x2 != 0 else torch.zeros_like(x1)
     zero = x2 == 0
-    return torch.where(zero, torch.zeros((), dtype=x2.dtype, device=x2.device), x1 / torch.where(zero, 1, x2))
+    return torch.where(zero, 0.0, x1 / torch.where(zero, 1, x2))
 
 
 def floor_divide(x1, x2):

@@ -14,8 +14,7 @@ first; the result differs from the neutral formula only in rounding. Tensors of
 (same ops, same bits as the foreach path).
 """
 
-import math
-
+import numpy as np
 import torch
 
 _KERNELS = None
@@ -110,6 +109,27 @@ def _step_size(step, learning_rate, dtype, device, beta_1, beta_2):
     return rate * torch.sqrt(1 - torch.pow(beta_2, t)) / (1 - torch.pow(beta_1, t))
 
 
+_NUMPY_FLOATS = {torch.float32: np.float32, torch.float64: np.float64}
+
+
+def _host_step_size(step, learning_rate, dtype, beta_1, beta_2):
+    """`_step_size` as a Python float, for CPU tensors of float32/float64 (else None).
+
+    The two powers come from one torch op (the same `pow` as `_step_size`, so the same bits);
+    subtract, sqrt, multiply and divide run in the same dtype on NumPy scalars, at a fraction of
+    eight tiny torch ops' cost. The value may differ from `_step_size`'s in the last bit or two
+    (NumPy's sqrt is correctly rounded, torch's float32 sqrt on the CPU is not always).
+    """
+    kind = _NUMPY_FLOATS.get(dtype)
+    if kind is None:
+        return None
+    betas = torch.tensor((beta_1, beta_2), dtype=dtype)
+    power_1, power_2 = (kind(p) for p in torch.pow(betas, step).tolist())
+    one = kind(1)
+    rate = kind(float(learning_rate))
+    return float(rate * np.sqrt(one - power_2) / (one - power_1))
+
+
 def _device_update(optimizer, alpha, parts, beta_1, beta_2):
     """Update with the step size kept as a tensor: no host read (accelerators, torch.compile)."""
     gs, params, ms, vs = parts
@@ -137,9 +157,12 @@ def adam(optimizer, grads, variables, learning_rate):
         step = getattr(iterations, "_value", iterations) + 1
         eager = not torch.compiler.is_compiling()
         for (dtype, device), parts in _groups(grads, variables, slots).items():
-            alpha = _step_size(step, learning_rate, dtype, device, beta_1, beta_2)
-            if eager and device.type == "cpu":
-                _cpu_update(optimizer, (dtype, device), parts, alpha.item(), beta_1, beta_2)
+            if eager and device.type == "cpu" and step.device.type == "cpu":
+                alpha = _host_step_size(step, learning_rate, dtype, beta_1, beta_2)
+                if alpha is None:
+                    alpha = _step_size(step, learning_rate, dtype, device, beta_1, beta_2).item()
+                _cpu_update(optimizer, (dtype, device), parts, alpha, beta_1, beta_2)
             else:
-                _device_update(optimizer, alpha, parts, beta_1, beta_2)
+                _device_update(optimizer, _step_size(step, learning_rate, dtype, device, beta_1, beta_2), parts,
+                               beta_1, beta_2)  # fmt: skip
     return True

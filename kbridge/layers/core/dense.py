@@ -85,12 +85,11 @@ class Dense(Layer):
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
 
     def call(self, inputs, training=None):
-        kernel = self.kernel
-        if self.compute_dtype != self.variable_dtype:
-            kernel = ops.cast(kernel, self.compute_dtype)
-        bias = self.bias
-        if bias is not None and self.compute_dtype != self.variable_dtype:
-            bias = ops.cast(bias, self.compute_dtype)
+        kernel, bias = self.kernel, self.bias
+        policy = self.dtype_policy
+        if policy.compute_dtype != policy.variable_dtype:
+            kernel = ops.cast(kernel, policy.compute_dtype)
+            bias = None if bias is None else ops.cast(bias, policy.compute_dtype)
         kernel_fn = hooks.fused("fused_dense")  # torch: one addmm, as nn.Linear
         x = None if kernel_fn is None else kernel_fn(inputs, kernel, bias)
         if x is None:
