@@ -83,3 +83,29 @@ def test_torch_fused_dense_float64_gradients_match_the_generic_path(units, monke
         assert got.dtype == np.float64
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(fused[0], x @ kernel + bias, rtol=1e-12, atol=1e-12)
+
+
+def test_torch_assign_add_hook_adds_in_place_and_falls_back():
+    if not registry.is_installed("torch"):
+        pytest.skip("torch is not installed")
+    import torch
+
+    with kbridge.backend.use("torch"):
+        v = kbridge.Variable(np.array([1.0, 2.0, 3.0], "float32"))
+        storage = v.value
+        v.assign_add(torch.tensor([0.5, 0.5, 0.5]))
+        v.assign_add(2)
+        assert v.value is storage  # in place: modules sharing the storage see the update
+        np.testing.assert_array_equal(v.numpy(), [3.5, 4.5, 5.5])
+        v.assign_add(torch.tensor(1.0))  # broadcast scalar: the general path
+        np.testing.assert_array_equal(v.numpy(), [4.5, 5.5, 6.5])
+        with pytest.raises(ValueError, match=r"cannot add a value of shape \(2,\) to a variable of shape \(3,\)"):
+            v.assign_add(torch.tensor([1.0, 1.0]))
+        counter = kbridge.Variable(np.array(3, "int32"))
+        counter.assign_add(2)
+        assert counter.dtype == "int32" and int(counter.numpy()) == 5
+        with kbridge.StatelessScope() as scope:
+            v.assign_add(torch.tensor([1.0, 1.0, 1.0]))
+            recorded = scope.get_current_value(v)
+        np.testing.assert_array_equal(v.numpy(), [4.5, 5.5, 6.5])  # untouched outside the scope
+        np.testing.assert_array_equal(ops.convert_to_numpy(recorded), [5.5, 6.5, 7.5])

@@ -172,10 +172,35 @@ class Variable(TensorOperators):
 
     def assign_add(self, value):
         """Adds `value` to the variable."""
+        add_in_place = getattr(self._backend, "variable_assign_add", None)  # optional backend hook
+        if add_in_place is not None and state.scope is None and self._adds_in_place(value):
+            self._value = add_in_place(self._value, value)
+            return self._value
+        self._check_addable(value)
         return self.assign(self._add(self.value, value))
+
+    def _check_addable(self, value):
+        """Raises a `ValueError` when `value`'s static shape cannot broadcast to the variable's."""
+        shape = getattr(value, "shape", None)
+        if shape is None or not all(type(d) is int for d in tuple(shape)):
+            return
+        shape = tuple(shape)
+        if len(shape) > len(self._shape) or any(
+            d not in (1, own) for d, own in zip(reversed(shape), reversed(self._shape))
+        ):
+            raise ValueError(
+                f"Variable {self.path}: cannot add a value of shape {shape} to a variable of shape {self._shape}."
+            )
+
+    def _adds_in_place(self, value):
+        """Whether `value` adds to the storage without changing its dtype or shape."""
+        if type(value) in (int, float):
+            return self.dtype.startswith("float")
+        return self._backend.is_tensor(value) and value.dtype == self._value.dtype and tuple(value.shape) == self._shape
 
     def assign_sub(self, value):
         """Subtracts `value` from the variable."""
+        self._check_addable(value)
         return self.assign(self._add(self.value, self._backend.negative(value)))
 
     def _add(self, a, b):

@@ -22,19 +22,24 @@ def value_and_grad(fn, variables, has_aux=False):
             for variable in variables:
                 # A variable unfrozen after to_module().refresh() froze its Parameter.
                 storage = variable.value
-                if storage.is_leaf and not storage.requires_grad and storage.is_floating_point():
+                if not storage.requires_grad and storage.is_leaf and storage.is_floating_point():
                     storage.requires_grad_(True)
             out = fn(*args, **kwargs)
             loss = out[0] if has_aux else out
             values = [v.value for v in variables]
-            wanted = [i for i, t in enumerate(values) if t.requires_grad]
-            found = torch.autograd.grad(loss, [values[i] for i in wanted], allow_unused=True) if wanted else ()
-        grads = [None] * len(values)
-        for index, grad in zip(wanted, found):
-            grads[index] = grad
+            if all(t.requires_grad for t in values):
+                grads = list(torch.autograd.grad(loss, values, allow_unused=True))
+            else:
+                wanted = [i for i, t in enumerate(values) if t.requires_grad]
+                found = torch.autograd.grad(loss, [values[i] for i in wanted], allow_unused=True) if wanted else ()
+                grads = [None] * len(values)
+                for index, grad in zip(wanted, found):
+                    grads[index] = grad
         share = distribution.current_share()
         if share is not None:  # inside a multi-process fit step: average over the processes
             grads = distribution.all_reduce_gradients(grads, share)
+        if has_aux and type(out) is tuple and len(out) == 2 and type(out[0]) is torch.Tensor:
+            return (out[0].detach(), tree.map_structure(_detach, out[1])), grads
         return tree.map_structure(_detach, out), grads
 
     return run

@@ -62,8 +62,8 @@ class Mean(Metric):
             # The trainer's loss tracker: a scalar loss weighted by the batch size, once per step.
             values = ops.cast(values, self.dtype)
             if not ops.shape(values):
-                self.total.assign(ops.add(self.total.value, ops.multiply(values, sample_weight)))
-                self.count.assign(ops.add(self.count.value, sample_weight))
+                self.total.assign_add(ops.multiply(values, sample_weight))
+                self.count.assign_add(float(sample_weight))
                 return
         values, sample_weight = reduce_to_samplewise_values(values, sample_weight, reduce_fn=ops.mean, dtype=self.dtype)
         if sample_weight is None:

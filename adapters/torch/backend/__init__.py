@@ -33,6 +33,7 @@ from kbridge.adapters.torch.backend.fused_einsum_dense import fused_einsum_dense
 from kbridge.adapters.torch.backend.fused_norm import fused_layer_norm  # noqa: E402,F401
 from kbridge.adapters.torch.backend.fused_rnn import fused_gru, fused_lstm  # noqa: E402,F401
 from kbridge.adapters.torch.backend.nn import fused_sparse_crossentropy_mean  # noqa: E402,F401
+from kbridge.adapters.torch.backend.core import variable_assign_add  # noqa: E402,F401
 from kbridge.adapters.torch.backend.optimizer_kernels import kernel_for as optimizer_kernel  # noqa: E402,F401
 
 __all__ = (

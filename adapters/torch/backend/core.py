@@ -47,6 +47,17 @@ def variable_assign(storage, value):
     return storage
 
 
+def variable_assign_add(storage, value):
+    """Adds `value` (a tensor of the storage's dtype and shape, or a Python number) to `storage`
+    in place and returns `storage` (optional hook behind `Variable.assign_add`)."""
+    if storage.requires_grad or (isinstance(value, Tensor) and value.requires_grad):
+        with torch.no_grad():
+            storage.add_(value)
+    else:
+        storage.add_(value)
+    return storage
+
+
 def cast(x, dtype):
     """Casts `x` to `dtype`."""
     dtype = to_torch_dtype(dtype)
