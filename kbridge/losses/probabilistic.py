@@ -128,6 +128,10 @@ def check_sparse_labels(name, y_true, num_classes, ignore_class=None):
         return
     if ignore_class is not None:
         labels = labels[labels != ignore_class]
+        if not labels.size:
+            return
+    if labels.min() >= 0 and labels.max() < num_classes:  # two reductions: the per-step cost
+        return
     bad = labels[(labels < 0) | (labels >= num_classes)]
     if bad.size:
         label = bad.flat[0]

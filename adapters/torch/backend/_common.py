@@ -119,11 +119,12 @@ def _contains_tensor(value):
 
 
 def _from_numpy(array, device=None):
-    if array.dtype == object:
+    kind = array.dtype.kind  # not `.name`: a Python-level property of NumPy dtypes, slower
+    if kind == "O":
         raise TypeError(f"Cannot convert an object array to a torch tensor: {array!r}")
-    if array.dtype.name == "bfloat16":
+    if kind == "V" and array.dtype.name == "bfloat16":
         return torch.from_numpy(array.astype(np.float32)).to(device=device, dtype=torch.bfloat16)
-    if array.dtype.kind in "US":
+    if kind in "US":
         raise TypeError("The torch backend does not support string tensors.")
     if not array.flags.writeable or not array.flags.c_contiguous:
         array = np.array(array, order="C")
