@@ -263,10 +263,16 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
         key = jnp.repeat(key, heads // kv_heads, axis=2)
         value = jnp.repeat(value, heads // kv_heads, axis=2)
     logits_dtype = _FLOAT32 if dtype in _HALF else dtype
-    logits = jnp.einsum("btnh,bsnh->bnts", query, key, preferred_element_type=logits_dtype)
     if scale is None:
         scale = 1.0 / math.sqrt(query.shape[-1])
-    logits = logits * jnp.asarray(scale, logits_dtype)
+    if logits_dtype == dtype:
+        # The query scaled, not the logits: a (batch, seq, heads, dim) pass instead of a
+        # (batch, heads, seq, seq) one (as Keras's einsum attention and hand-written code do).
+        query = query * jnp.asarray(scale, dtype)
+        logits = jnp.einsum("btnh,bsnh->bnts", query, key, preferred_element_type=logits_dtype)
+    else:  # half precision: scaled after the float32 product, where it cannot overflow
+        logits = jnp.einsum("btnh,bsnh->bnts", query, key, preferred_element_type=logits_dtype)
+        logits = logits * jnp.asarray(scale, logits_dtype)
     if bias is not None:
         logits = logits + _t(bias).astype(logits_dtype)
     keep = None
